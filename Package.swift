@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cairn",
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "cairn-gen", targets: ["cairn-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // libzstd from the system (Debian: libzstd-dev).
+        .systemLibrary(
+            name: "CZstd",
+            path: "Sources/CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // The engine: no ArgumentParser, no printing, no exit.
+        .target(
+            name: "CairnCore",
+            dependencies: ["CZstd", .product(name: "Yams", package: "Yams")]
+        ),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "cairn",
+            dependencies: ["CairnCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Seeded generator of realistic event streams (samples, benchmarks).
+        .executableTarget(
+            name: "cairn-gen",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["CairnCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

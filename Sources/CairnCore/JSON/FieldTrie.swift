@@ -1,0 +1,118 @@
+/// The interned field paths as a flat trie of key segments, for the scanner's hot path.
+///
+/// Built once from `FieldPaths`. Node 0 is the root (the empty path, the whole event); an
+/// edge is one key segment leading to a child node. While scanning, every object that lies
+/// on an interned path is at a trie node and its keys are compared, as bytes, against that
+/// node's edges only; every other object is validated without any key comparison.
+///
+///     nodes:       | root | props | ... |    field id (or -1), edges, descendant fields
+///     edges:       | "event" → 1 | "props" → 2 | ... |   key bytes in `keys`, child node
+///     keys:        eventpropsprice...
+///     descendants: field ids below a node (reset when the node's key repeats)
+///
+/// Invariants: the edges of a node are contiguous; a node's `field` is the id of the path
+/// that ends there or -1; `height` is the longest path's segment count. The buffers are
+/// written only in `init` and freed in `deinit`, which is why the class may be shared.
+final class FieldTrie: @unchecked Sendable {
+    struct Node {
+        var field: Int32
+        var firstEdge: Int32
+        var edgeCount: Int32
+        var firstDescendant: Int32
+        var descendantCount: Int32
+    }
+
+    struct Edge {
+        var keyStart: Int32
+        var keyCount: Int32
+        var node: Int32
+    }
+
+    let nodes: UnsafeMutablePointer<Node>
+    let edges: UnsafeMutablePointer<Edge>
+    let keys: UnsafeMutablePointer<UInt8>
+    let descendants: UnsafeMutablePointer<Int32>
+    let nodeCount: Int
+    let height: Int
+
+    init(_ paths: FieldPaths) {
+        // Build a pointer-free tree first, then flatten it breadth first.
+        var children: [[(key: [UInt8], node: Int)]] = [[]]
+        var fieldOfNode: [Int32] = [-1]
+        var pathNodes: [[Int]] = []  // for each field, the nodes along its path (root first)
+        var height = 0
+        for (id, path) in paths.paths.enumerated() {
+            var node = 0
+            var along = [0]
+            for segment in path {
+                let key = Array(segment.utf8)
+                if let hit = children[node].first(where: { $0.key == key }) {
+                    node = hit.node
+                } else {
+                    children.append([])
+                    fieldOfNode.append(-1)
+                    children[node].append((key, children.count - 1))
+                    node = children.count - 1
+                }
+                along.append(node)
+            }
+            fieldOfNode[node] = Int32(id)
+            pathNodes.append(along)
+            height = max(height, path.count)
+        }
+        // Descendant fields of each node: every field whose path passes strictly below it.
+        var below: [[Int32]] = Array(repeating: [], count: children.count)
+        for (id, along) in pathNodes.enumerated() {
+            for node in along.dropLast() { below[node].append(Int32(id)) }
+        }
+        // Flatten breadth first so that each node's edges are contiguous.
+        var order = [0]
+        var newIndex = Array(repeating: 0, count: children.count)
+        var head = 0
+        while head < order.count {
+            let node = order[head]
+            newIndex[node] = head
+            head += 1
+            for child in children[node] { order.append(child.node) }
+        }
+        var flatNodes: [Node] = []
+        var flatEdges: [Edge] = []
+        var flatKeys: [UInt8] = []
+        var flatBelow: [Int32] = []
+        for node in order {
+            flatNodes.append(Node(
+                field: fieldOfNode[node], firstEdge: Int32(flatEdges.count),
+                edgeCount: Int32(children[node].count), firstDescendant: Int32(flatBelow.count),
+                descendantCount: Int32(below[node].count)))
+            flatBelow.append(contentsOf: below[node])
+            for child in children[node] {
+                flatEdges.append(Edge(
+                    keyStart: Int32(flatKeys.count), keyCount: Int32(child.key.count),
+                    node: Int32(newIndex[child.node])))
+                flatKeys.append(contentsOf: child.key)
+            }
+        }
+        self.nodes = Self.copy(flatNodes)
+        self.edges = Self.copy(flatEdges)
+        self.keys = Self.copy(flatKeys)
+        self.descendants = Self.copy(flatBelow)
+        self.nodeCount = flatNodes.count
+        self.height = height
+    }
+
+    deinit {
+        nodes.deallocate()
+        edges.deallocate()
+        keys.deallocate()
+        descendants.deallocate()
+    }
+
+    private static func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
+        // SAFETY: `pointer` has room for `array.count` elements of a trivial type.
+        array.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.initialize(from: base, count: source.count) }
+        }
+        return pointer
+    }
+}

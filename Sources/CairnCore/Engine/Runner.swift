@@ -1,0 +1,366 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a compiled pipeline over inputs: frame → scan → map → journeys → records.
+///
+/// One runner serves one `cairn run`. Everything per event works on bytes in reusable buffers:
+/// the framer's line buffer, a table of scanned values, a scratch area for the rare escaped
+/// customer, and the output sink's buffer.
+///
+/// - Complexity: O(line length) per event plus O(journeys); no allocation per event.
+public final class Runner {
+    public let pipeline: CompiledPipeline
+    public let options: RunOptions
+    public let output: OutputSink
+    public private(set) var stats = RunStats()
+    private weak var observer: (any RunObserver)?
+    private let scanner: JSONScanner
+    private let values: UnsafeMutablePointer<ScannedValue>
+    /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
+    private let scratch: UnsafeMutableRawBufferPointer
+    private let timeText: UnsafeMutableRawBufferPointer
+
+    public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?) {
+        self.pipeline = pipeline
+        self.options = options
+        self.output = output
+        self.observer = observer
+        self.scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
+        self.values = .allocate(capacity: max(1, pipeline.fields.count))
+        self.values.initialize(repeating: .absent, count: max(1, pipeline.fields.count))
+        self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
+        self.timeText = .allocate(byteCount: 64, alignment: 16)
+    }
+
+    deinit {
+        values.deallocate()
+        scratch.deallocate()
+        timeText.deallocate()
+    }
+
+    /// Processes `inputs` in order (nil or "-" is standard input) and flushes the output.
+    public func run(inputs: [String?]) -> RunEnd {
+        let started = Self.monotonicNanos()
+        var lastProgress = started
+        var finishedBytes: Int64 = 0
+        let totalBytes = Self.totalSize(of: inputs)
+        for (index, path) in inputs.enumerated() {
+            let source: any ByteSource
+            do {
+                source = try InputOpener.open(path, readSize: options.chunkSize)
+            } catch {
+                return finish(.inputFailed(error))
+            }
+            defer { source.close() }
+            let framer = LineFramer(source: source, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength)
+            var sinceCheck = 0
+            while true {
+                let frame: Frame
+                do {
+                    frame = try framer.next()
+                } catch {
+                    return finish(.inputFailed(error))
+                }
+                switch frame {
+                case .end:
+                    break
+                case .line(let line):
+                    stats.lines += 1
+                    stats.bytes = line.offset + Int64(line.bytes.count)
+                    let problem: LineProblem
+                    do {
+                        problem = try process(line.bytes)
+                    } catch {
+                        return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
+                    }
+                    if problem != .none {
+                        let bad = badLine(problem, source: source.name, line: line)
+                        if let end = reportBad(bad) { return end }
+                    }
+                case .oversized(let number, let offset, let length):
+                    stats.lines += 1
+                    stats.bytes = offset + length
+                    let bad = BadLine(
+                        source: source.name, line: number, offset: offset,
+                        reason: "line is \(length) bytes long, over the limit of \(options.maxLineLength) (see --max-line-length)",
+                        raw: [], rawTruncated: true)
+                    if let end = reportBad(bad) { return end }
+                }
+                if case .end = frame { break }
+                if let interval = options.progressInterval {
+                    sinceCheck += 1
+                    if sinceCheck >= 4096 {
+                        sinceCheck = 0
+                        let now = Self.monotonicNanos()
+                        if now - lastProgress >= interval {
+                            lastProgress = now
+                            observer?.progress(RunProgress(
+                                stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
+                                sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
+                                totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
+                        }
+                    }
+                }
+            }
+            finishedBytes += source.totalBytes ?? source.bytesConsumed
+            if options.progressInterval != nil {
+                observer?.progress(RunProgress(
+                    stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
+                    sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
+                    totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: Self.monotonicNanos() - started))
+            }
+        }
+        return finish(.finished)
+    }
+
+    /// Flushes what is buffered; a failure to flush overrides a clean end.
+    private func finish(_ end: RunEnd) -> RunEnd {
+        do {
+            try output.flush()
+        } catch {
+            if end == .finished || end == .brokenPipe || {
+                if case .inputFailed = end { return true }
+                if case .stoppedAtBadLine = end { return true }
+                return false
+            }() {
+                return error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error))
+            }
+        }
+        return end
+    }
+
+    private func reportBad(_ bad: BadLine) -> RunEnd? {
+        stats.badLines += 1
+        if stats.firstBad == nil { stats.firstBad = (bad.source, bad.line) }
+        observer?.badLine(bad)
+        if options.onError == .fail { return finish(.stoppedAtBadLine(bad)) }
+        return nil
+    }
+
+    // MARK: - The hot path
+
+    /// Why a line is not a usable event; `.none` when it is.
+    enum LineProblem: Equatable {
+        case none
+        case json(ScanError)
+        case notObject(JSONKind)
+        case missing(MappedField)
+        case invalid(MappedField, JSONKind)
+        case invalidTime(JSONKind)
+    }
+
+    enum MappedField: Equatable { case customer, time, type }
+
+    /// Scans one line, maps it, runs the journeys and writes their records.
+    @inline(__always)
+    private func process(_ line: UnsafeRawBufferPointer) throws(OutputError) -> LineProblem {
+        switch scanner.scan(line, into: values) {
+        case .event: break
+        case .notObject(let kind): return .notObject(kind)
+        case .invalid(let error): return .json(error)
+        }
+        let customer = values[pipeline.customerField]
+        let time = values[pipeline.timeField]
+        let type = values[pipeline.typeField]
+        guard customer.isPresent else { return .missing(.customer) }
+        guard customer.count > 0, customer.kind == .string || (customer.kind == .number && customer.isInteger) else {
+            return .invalid(.customer, customer.kind)
+        }
+        guard time.isPresent else { return .missing(.time) }
+        guard let ns = eventTime(time, line) else { return .invalidTime(time.kind) }
+        guard type.isPresent else { return .missing(.type) }
+        guard type.kind == .string, type.count > 0 else { return .invalid(.type, type.kind) }
+        stats.events += 1
+
+        let activation = Activation(line: line, fields: UnsafePointer(values))
+        var prepared = false
+        var customerHash: UInt64 = 0
+        var lineHash: UInt64 = 0
+        var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
+        var timeCount = 0
+        for journey in pipeline.journeys where journey.entry.matches(activation) {
+            if !prepared {
+                prepared = true
+                lineHash = XXH64.hash(line, seed: 0)
+                let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
+                if customer.hasEscapes {
+                    // Rare: hash the decoded key, write it re-escaped in canonical form.
+                    let half = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(scratch.count / 7)])
+                    let decoded = JSONString.unescape(span, into: half) ?? 0
+                    let decodedBytes = UnsafeRawBufferPointer(rebasing: half[0..<decoded])
+                    customerHash = XXH64.hash(decodedBytes, seed: 0)
+                    let rest = UnsafeMutableRawBufferPointer(rebasing: scratch[(scratch.count / 7)...])
+                    let escaped = JSONString.escape(decodedBytes, into: rest) ?? 0
+                    customerOut = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
+                } else {
+                    customerHash = XXH64.hash(span, seed: 0)
+                    customerOut = span
+                }
+                timeCount = EventTime.formatRFC3339(ns, into: timeText)
+            }
+            for send in journey.sends {
+                try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
+                                customer: customerOut, timeCount: timeCount)
+            }
+        }
+        return .none
+    }
+
+    @inline(__always)
+    private func eventTime(_ value: ScannedValue, _ line: UnsafeRawBufferPointer) -> Int64? {
+        let span = UnsafeRawBufferPointer(rebasing: line[Int(value.start)..<Int(value.end)])
+        switch pipeline.timeFormat {
+        case .rfc3339:
+            guard value.kind == .string else { return nil }
+            if value.hasEscapes {
+                let n = JSONString.unescape(span, into: scratch) ?? 0
+                return EventTime.parseRFC3339(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            }
+            return EventTime.parseRFC3339(span)
+        case .epochSeconds:
+            guard value.kind == .number else { return nil }
+            return EventTime.parseEpochSeconds(span)
+        case .epochMilliseconds:
+            guard value.kind == .number else { return nil }
+            return EventTime.parseEpochMilliseconds(span)
+        }
+    }
+
+    private static let actionHead: [UInt8] = Array(#"{"kind":"action","id":""#.utf8)
+    private static let timeKey: [UInt8] = Array(#"","time":""#.utf8)
+    private static let customerKey: [UInt8] = Array(#"","customer":""#.utf8)
+
+    /// `{"kind":"action","id":"…","time":"…","customer":"…","journey":…}` and a newline.
+    ///
+    /// The id is XXH64 over `time_ns ‖ xxh64(line) ‖ xxh64(customer)` (little-endian u64s),
+    /// seeded with XXH64(`journey 0x1F step`): the same event in the same journey step always
+    /// gets the same id, whichever file or position it comes from.
+    @inline(__always)
+    private func writeAction(
+        _ send: CompiledPipeline.Send, ns: Int64, lineHash: UInt64, customerHash: UInt64,
+        customer: UnsafeRawBufferPointer, timeCount: Int
+    ) throws(OutputError) {
+        var key: (UInt64, UInt64, UInt64) = (UInt64(bitPattern: ns).littleEndian, lineHash.littleEndian, customerHash.littleEndian)
+        let id = withUnsafeBytes(of: &key) { XXH64.hash($0, seed: send.idSeed) }
+        let size = Self.actionHead.count + 16 + Self.timeKey.count + timeCount + Self.customerKey.count
+            + customer.count + 1 + send.recordTail.count
+        let base = try output.reserve(size)
+        var p = base
+        @inline(__always) func put(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            p += bytes.count
+        }
+        put(Self.actionHead)
+        let digits: StaticString = "0123456789abcdef"
+        let hex = digits.utf8Start
+        for i in 0..<16 {
+            p.storeBytes(of: hex[Int((id >> UInt64(60 - 4 * i)) & 0xF)], toByteOffset: i, as: UInt8.self)
+        }
+        p += 16
+        put(Self.timeKey)
+        p.copyMemory(from: timeText.baseAddress!, byteCount: timeCount)
+        p += timeCount
+        put(Self.customerKey)
+        if customer.count > 0 { p.copyMemory(from: customer.baseAddress!, byteCount: customer.count) }
+        p += customer.count
+        p.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+        p += 1
+        put(send.recordTail)
+        output.commit(p - base)
+        stats.records += 1
+        try output.endRecord()
+    }
+
+    // MARK: - Reporting
+
+    private func badLine(_ problem: LineProblem, source: String, line: Line) -> BadLine {
+        let raw = Array(line.bytes.prefix(options.rawLimit))
+        return BadLine(source: source, line: line.number, offset: line.offset, reason: describe(problem),
+                       raw: raw, rawTruncated: line.bytes.count > options.rawLimit)
+    }
+
+    func describe(_ problem: LineProblem) -> String {
+        func path(_ field: MappedField) -> String {
+            switch field {
+            case .customer: return pipeline.customerPath
+            case .time: return pipeline.timePath
+            case .type: return pipeline.typePath
+            }
+        }
+        switch problem {
+        case .none: return "ok"
+        case .json(let error): return "invalid JSON at column \(error.offset + 1): \(error.message)"
+        case .notObject(let kind): return "not an event: the line is a JSON \(Self.name(kind)), not an object"
+        case .missing(let field): return "no \(field) field '\(path(field))'"
+        case .invalid(.customer, let kind):
+            let got = kind == .number ? "a number with a fraction or exponent" : Self.article(kind)
+            return "invalid customer '\(pipeline.customerPath)': expected a non-empty string or an integer, got \(got)"
+        case .invalid(let field, let kind):
+            return "invalid \(field) '\(path(field))': expected a non-empty string, got \(Self.article(kind))"
+        case .invalidTime(let kind):
+            switch pipeline.timeFormat {
+            case .rfc3339:
+                return kind == .string
+                    ? "invalid time '\(pipeline.timePath)': not an RFC 3339 timestamp such as 2024-03-01T11:32:00Z"
+                    : "invalid time '\(pipeline.timePath)': expected an RFC 3339 string, got \(Self.article(kind))"
+            case .epochSeconds, .epochMilliseconds:
+                let unit = pipeline.timeFormat == .epochSeconds ? "seconds" : "milliseconds"
+                return kind == .number
+                    ? "invalid time '\(pipeline.timePath)': \(unit) since the epoch out of range"
+                    : "invalid time '\(pipeline.timePath)': expected a number of \(unit) since the epoch, got \(Self.article(kind, emptyString: false))"
+            }
+        }
+    }
+
+    static func name(_ kind: JSONKind) -> String {
+        switch kind {
+        case .absent: return "nothing"
+        case .null: return "null"
+        case .false, .true: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .object: return "object"
+        case .array: return "array"
+        }
+    }
+
+    /// "an empty string", "an object", "null": what a mapped field held instead.
+    static func article(_ kind: JSONKind, emptyString: Bool = true) -> String {
+        switch kind {
+        case .string: return emptyString ? "an empty string" : "a string"
+        case .null: return "null"
+        case .object, .array: return "an \(name(kind))"
+        default: return "a \(name(kind))"
+        }
+    }
+
+    static func describe(_ error: OutputError) -> String {
+        switch error {
+        case .brokenPipe: return "broken pipe"
+        case .writeFailed(let text): return text
+        }
+    }
+
+    static func monotonicNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Sum of the sizes of the inputs if all are regular files; nil when any is a pipe.
+    static func totalSize(of inputs: [String?]) -> Int64? {
+        var total: Int64 = 0
+        for path in inputs {
+            guard let path, path != "-" else { return nil }
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            total += Int64(st.st_size)
+        }
+        return total
+    }
+}

@@ -1,0 +1,37 @@
+/// A pipeline compiled for the hot path: interned field paths, expression programs and the
+/// constant bytes of every record, computed once.
+public struct CompiledPipeline: Sendable {
+    public var name: String
+    /// Every field path that the event mapping and the expressions read; the scanner extracts
+    /// exactly these.
+    public var fields: FieldPaths
+    public var customerField: FieldID
+    public var timeField: FieldID
+    public var typeField: FieldID
+    public var timeFormat: TimeFormat
+    public var journeys: [Journey]
+    /// Dotted names of the mapped fields, for messages about bad lines.
+    public var customerPath: String
+    public var timePath: String
+    public var typePath: String
+    /// Warnings found while compiling (the pipeline still runs).
+    public var warnings: [Diagnostic]
+
+    /// A journey as the runner executes it.
+    public struct Journey: Sendable {
+        public var name: String
+        public var entry: Program
+        public var sends: [Send]
+    }
+
+    /// A `send` step, with its record's constant tail pre-encoded.
+    public struct Send: Sendable {
+        public var step: String
+        public var channel: String
+        public var template: String
+        /// `,"journey":"…","step":"…","channel":"…","template":"…"}` and a newline.
+        public var recordTail: [UInt8]
+        /// Seed of this step's record ids: XXH64 of `journey 0x1F step`.
+        public var idSeed: UInt64
+    }
+}

@@ -1,0 +1,79 @@
+/// Compiles a `PipelineSpec` into a `CompiledPipeline`, or reports every error it finds.
+public enum PipelineCompiler {
+    /// Loads and compiles a pipeline file's text.
+    public static func compile(file: String, source: String) -> Result<CompiledPipeline, PipelineErrors> {
+        switch PipelineLoader.load(file: file, source: source) {
+        case .failure(let errors): return .failure(errors)
+        case .success(let spec): return compile(spec)
+        }
+    }
+
+    public static func compile(_ spec: PipelineSpec) -> Result<CompiledPipeline, PipelineErrors> {
+        var fields = FieldPaths()
+        let customer = fields.intern(spec.events.customer.value)
+        let time = fields.intern(spec.events.time.value)
+        let type = fields.intern(spec.events.type.value)
+        var env = ExprEnvironment(fields: fields, typeField: type, customerField: customer)
+        let loader = PipelineLoader(file: spec.file, source: spec.source)
+        var diagnostics: [Diagnostic] = []
+        var journeys: [CompiledPipeline.Journey] = []
+
+        for journey in spec.journeys {
+            var program: Program?
+            switch ExprCompiler.compile(journey.entry.text, in: &env) {
+            case .success(let p): program = p
+            case .failure(let errors):
+                for item in errors.items {
+                    let at = loader.locate(journey.entry, utf8Offset: item.range.start)
+                    let end = loader.locate(journey.entry, utf8Offset: max(item.range.start, item.range.end))
+                    let length = end.line == at.line ? max(1, end.column - at.column) : 1
+                    diagnostics.append(Diagnostic(
+                        item.severity == .error ? .error : .warning, file: spec.file,
+                        line: at.line, column: at.column, length: length,
+                        message: item.message, hint: item.hint))
+                }
+            }
+            var sends: [CompiledPipeline.Send] = []
+            for step in journey.steps {
+                switch step.kind {
+                case .send(let channel, let template):
+                    sends.append(makeSend(journey: journey.name.value, step: step.path,
+                                          channel: channel.value, template: template.value))
+                }
+            }
+            if let program {
+                journeys.append(CompiledPipeline.Journey(name: journey.name.value, entry: program, sends: sends))
+            }
+        }
+        if diagnostics.contains(where: { $0.severity == .error }) {
+            return .failure(PipelineErrors(diagnostics: diagnostics, source: spec.source))
+        }
+        return .success(CompiledPipeline(
+            name: spec.name.value, fields: env.fields,
+            customerField: customer, timeField: time, typeField: type,
+            timeFormat: spec.events.timeFormat, journeys: journeys,
+            customerPath: spec.events.customer.value.joined(separator: "."),
+            timePath: spec.events.time.value.joined(separator: "."),
+            typePath: spec.events.type.value.joined(separator: "."),
+            warnings: diagnostics))
+    }
+
+    static func makeSend(journey: String, step: String, channel: String, template: String) -> CompiledPipeline.Send {
+        var tail: [UInt8] = []
+        func field(_ key: String, _ value: String) {
+            tail.append(contentsOf: Array(",\"\(key)\":\"".utf8))
+            JSONText.appendEscaped(value, to: &tail)
+            tail.append(UInt8(ascii: "\""))
+        }
+        field("journey", journey)
+        field("step", step)
+        field("channel", channel)
+        field("template", template)
+        tail.append(contentsOf: Array("}\n".utf8))
+        var seedBytes = Array(journey.utf8)
+        seedBytes.append(0x1F)
+        seedBytes.append(contentsOf: step.utf8)
+        let seed = seedBytes.withUnsafeBytes { XXH64.hash($0, seed: 0) }
+        return CompiledPipeline.Send(step: step, channel: channel, template: template, recordTail: tail, idSeed: seed)
+    }
+}

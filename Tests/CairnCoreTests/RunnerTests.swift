@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import CairnCore
+
+/// The engine end to end, in process: pipeline text and input bytes in, record bytes out.
+struct RunnerTests {
+    static let pipeline = """
+        cairn: 1
+        name: shop
+        events: { customer: user_id, time: ts, type: event }
+        journeys:
+          - name: thanks
+            entry: type == "purchase" && event.props.total > 100.0
+            steps:
+              - send: { channel: email, template: order-thanks }
+        """
+
+    final class Collector: RunObserver {
+        var bad: [BadLine] = []
+        func badLine(_ bad: BadLine) { self.bad.append(bad) }
+        func progress(_ progress: RunProgress) {}
+    }
+
+    /// Runs `pipeline` over `input` (written to a temporary file) and returns stdout's bytes.
+    static func run(
+        _ input: [UInt8], pipeline: String = pipeline, options: RunOptions = RunOptions()
+    ) throws -> (output: [UInt8], end: RunEnd, bad: [BadLine], stats: RunStats) {
+        let compiled = try PipelineCompiler.compile(file: "p.yaml", source: pipeline).get()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-runner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputURL = dir.appendingPathComponent("in.ndjson")
+        try Data(input).write(to: inputURL)
+        let outputURL = dir.appendingPathComponent("out.ndjson")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outputURL)
+        let sink = OutputSink(fd: handle.fileDescriptor, flushEachRecord: false, capacity: 4096)
+        let collector = Collector()
+        let runner = Runner(pipeline: compiled, options: options, output: sink, observer: collector)
+        let end = runner.run(inputs: [inputURL.path])
+        try handle.close()
+        return (Array(try Data(contentsOf: outputURL)), end, collector.bad, runner.stats)
+    }
+
+    @Test("a matching event becomes one action record with a reproducible id")
+    func actionRecord() throws {
+        let line = #"{"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":120.5}}"#
+        let result = try Self.run(Array((line + "\n").utf8))
+        // The id was computed independently with Python's xxhash (see XXH64Tests and README).
+        #expect(String(decoding: result.output, as: UTF8.self) == """
+            {"kind":"action","id":"fff2c093ea45706b","time":"2024-03-01T11:32:00Z","customer":"c-1","journey":"thanks","step":"steps[0]","channel":"email","template":"order-thanks"}
+
+            """)
+        #expect(result.end == .finished)
+        #expect(result.stats.events == 1 && result.stats.records == 1)
+    }
+
+    @Test("events that do not match produce nothing; bad lines are reported and skipped")
+    func badLinesBetweenGood() throws {
+        let input = """
+            {"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":50}}
+            {"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":150}
+            [1,2]
+            {"event":"purchase","ts":"2024-03-01T11:33:00Z","props":{"total":150}}
+            {"event":"purchase","ts":"yesterday","user_id":"c-2","props":{"total":150}}
+            {"event":"","ts":"2024-03-01T11:33:00Z","user_id":"c-2"}
+            {"event":"purchase","ts":"2024-03-01T11:34:00+01:00","user_id":"c-3","props":{"total":150}}
+
+            """
+        let result = try Self.run(Array(input.utf8))
+        let out = String(decoding: result.output, as: UTF8.self)
+        #expect(out.split(separator: "\n").count == 1)
+        #expect(out.contains(#""time":"2024-03-01T10:34:00Z","customer":"c-3""#))
+        #expect(result.bad.map(\.line) == [2, 3, 4, 5, 6])
+        #expect(result.bad.map(\.reason) == [
+            "invalid JSON at column 86: unexpected end of line",
+            "not an event: the line is a JSON array, not an object",
+            "no customer field 'user_id'",
+            "invalid time 'ts': not an RFC 3339 timestamp such as 2024-03-01T11:32:00Z",
+            "invalid type 'event': expected a non-empty string, got an empty string",
+        ])
+        #expect(result.stats.badLines == 5)
+        #expect(result.end == .finished)
+    }
+
+    @Test("--on-error fail stops at the first bad line after writing what came before")
+    func failFast() throws {
+        let input = """
+            {"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":150}}
+            not json
+            {"event":"purchase","ts":"2024-03-01T11:33:00Z","user_id":"c-2","props":{"total":150}}
+
+            """
+        var options = RunOptions()
+        options.onError = .fail
+        let result = try Self.run(Array(input.utf8), options: options)
+        guard case .stoppedAtBadLine(let bad) = result.end else {
+            Issue.record("expected a stop, got \(result.end)")
+            return
+        }
+        #expect(bad.line == 2)
+        #expect(String(decoding: result.output, as: UTF8.self).split(separator: "\n").count == 1)
+    }
+
+    @Test("output is byte-identical whatever the read size", arguments: [1, 2, 3, 7, 64, 333, 4096, 1 << 20])
+    func readSizeDoesNotMatter(_ size: Int) throws {
+        var generator = SplitMix(seed: 7)
+        var input = ""
+        for i in 0..<400 {
+            let type = ["purchase", "page_view", "add_to_cart"][Int(generator.next() % 3)]
+            let total = generator.next() % 300
+            input += #"{"event":"\#(type)","ts":"2024-03-01T11:\#(10 + i % 50):00.\#(i % 10)Z","user_id":"c-\#(generator.next() % 50)","props":{"total":\#(total)}}"#
+            input += i % 7 == 0 ? "\r\n" : "\n"
+            if i % 53 == 0 { input += "{broken\n\n" }
+        }
+        let reference = try Self.run(Array(input.utf8))
+        var options = RunOptions()
+        options.chunkSize = size
+        let result = try Self.run(Array(input.utf8), options: options)
+        #expect(result.output == reference.output)
+        // Each run writes its own temporary file, so compare everything but the path.
+        func located(_ bad: [BadLine]) -> [String] {
+            bad.map { "\($0.line) \($0.offset) \($0.reason) \($0.raw) \($0.rawTruncated)" }
+        }
+        #expect(located(result.bad) == located(reference.bad))
+        #expect(reference.bad.count == 8)
+        #expect(reference.stats.records > 50)
+    }
+}
+
+/// A small deterministic generator for test inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -35,7 +35,7 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"]),
-        .testTarget(name: "CairnCLITests", dependencies: ["CairnCore"]),
+        .testTarget(name: "CairnCLITests", dependencies: ["CairnCore"], exclude: ["Cases"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+@main
+struct Cairn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Customer journey orchestration for the Unix pipeline.",
+        discussion: """
+            cairn reads newline-delimited JSON events (plain or zstd-compressed), runs the \
+            journeys of a pipeline file over them in event time, and writes one NDJSON \
+            decision record per action on standard output, for jq and delivery systems.
+
+            Examples:
+              cairn run pipelines/shop.yaml samples/shop.ndjson
+              zstdcat events-*.ndjson.zst | cairn run pipelines/shop.yaml | jq .
+
+            \(ExitStatus.helpText)
+            """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self]
+    )
+}

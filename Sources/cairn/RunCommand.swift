@@ -1,0 +1,222 @@
+import ArgumentParser
+import CairnCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline's journeys over events and write action records.",
+        discussion: """
+            Reads NDJSON events from the INPUT files in the order given, or from standard \
+            input when there is none or for '-'. zstd-compressed input is recognised by its \
+            magic bytes, whatever its name; multi-frame and concatenated .zst files work.
+
+            Each event that matches a journey's 'entry' condition produces one action \
+            record per 'send' step, one JSON object per line on standard output, keys in \
+            this order: kind, id, time, customer, journey, step, channel, template.
+
+            A bad input line (invalid JSON, not an object, a missing or invalid customer, \
+            time or type, a line over --max-line-length) is reported on stderr as \
+            'source:line: reason' (the first \(BadLineReporter.shownLimit), then only counted) \
+            and skipped; nothing malformed reaches standard output.
+
+            Examples:
+              cairn run pipelines/shop.yaml samples/shop.ndjson
+              cairn run pipelines/shop.yaml samples/shop.ndjson.zst --errors bad.ndjson
+              zstdcat archive/*.zst | cairn run pipelines/shop.yaml | head
+
+            \(ExitStatus.helpText)
+            """
+    )
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Argument(help: "Event files, plain or .zst; '-' or none for standard input.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("errors"), help: ArgumentHelp(
+        "Write every bad input line to FILE as NDJSON {source, line, offset, reason, raw}; 'raw' holds the line's first 256 bytes, invalid UTF-8 replaced by U+FFFD.",
+        valueName: "FILE"))
+    var errorsFile: String?
+
+    @Option(name: .customLong("on-error"), help: ArgumentHelp(
+        "What to do with a bad input line: 'skip' reports it and goes on; 'fail' stops at the first with exit 65.",
+        valueName: "skip|fail"))
+    var onError: OnErrorArgument = .skip
+
+    @Option(name: .customLong("max-line-length"), help: ArgumentHelp(
+        "Longest input line in bytes (suffixes K, M: 1024-based); longer lines are reported and skipped without being buffered.",
+        valueName: "BYTES"))
+    var maxLineLength: ByteCount = ByteCount(1 << 20)
+
+    @Option(name: .customLong("progress"), help: ArgumentHelp(
+        "Show a progress bar on stderr: 'auto' when stderr is a terminal.",
+        valueName: "auto|always|never"))
+    var progress: ProgressMode = .auto
+
+    @Option(name: .customLong("read-size"), help: ArgumentHelp(visibility: .hidden))
+    var readSize: ByteCount = ByteCount(1 << 20)
+
+    func validate() throws {
+        guard maxLineLength.value >= 1, maxLineLength.value <= 1 << 30 else {
+            throw ValidationError("--max-line-length must be between 1 and 1G bytes")
+        }
+        guard readSize.value >= 1, readSize.value <= 1 << 30 else {
+            throw ValidationError("--read-size must be between 1 and 1G bytes")
+        }
+    }
+
+    func run() throws {
+        // A closed reader must surface as EPIPE from write(2), not kill us mid-record.
+        signal(SIGPIPE, SIG_IGN)
+
+        let text: String
+        switch readTextFile(pipeline) {
+        case .success(let t): text = t
+        case .failure(let why):
+            StandardError.emit("cairn: error: cannot read pipeline '\(pipeline)': \(why.reason)\n")
+            throw ExitStatus.noInput.code
+        }
+        let compiled: CompiledPipeline
+        switch PipelineCompiler.compile(file: pipeline, source: text) {
+        case .failure(let errors):
+            StandardError.emit(errors.rendered())
+            let count = errors.diagnostics.filter { $0.severity == .error }.count
+            StandardError.emit("cairn: \(count) error\(count == 1 ? "" : "s") in '\(pipeline)'\n")
+            throw ExitStatus.config.code
+        case .success(let c):
+            compiled = c
+            for warning in c.warnings { StandardError.emit(warning.rendered(source: text)) }
+        }
+
+        // Check every input before reading any, so a typo in the last path fails fast.
+        let paths: [String?] = inputs.isEmpty ? [nil] : inputs.map { $0 == "-" ? nil : $0 }
+        for path in paths {
+            guard let path else { continue }
+            var st = stat()
+            if stat(path, &st) != 0 {
+                StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+                throw ExitStatus.noInput.code
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                StandardError.emit("cairn: error: cannot open '\(path)': is a directory\n")
+                throw ExitStatus.noInput.code
+            }
+            if access(path, R_OK) != 0 {
+                StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+                throw ExitStatus.noInput.code
+            }
+        }
+
+        var errorsSink: OutputSink?
+        var errorsFD: Int32 = -1
+        if let errorsFile {
+            errorsFD = open(errorsFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard errorsFD >= 0 else {
+                StandardError.emit("cairn: error: cannot write '\(errorsFile)': \(String(cString: strerror(errno)))\n")
+                throw ExitStatus.ioError.code
+            }
+            errorsSink = OutputSink(fd: errorsFD, flushEachRecord: false, capacity: 1 << 16)
+        }
+        defer { if errorsFD >= 0 { close(errorsFD) } }
+
+        let showProgress: Bool
+        switch progress {
+        case .auto: showProgress = StandardError.isTerminal
+        case .always: showProgress = true
+        case .never: showProgress = false
+        }
+        let bar = showProgress ? ProgressBar() : nil
+        let reporter = BadLineReporter(errorsSink: errorsSink, progress: bar)
+
+        var options = RunOptions()
+        options.onError = onError.value
+        options.maxLineLength = maxLineLength.value
+        options.chunkSize = readSize.value
+        options.progressInterval = showProgress ? 200_000_000 : nil
+
+        let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
+        let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter)
+        let end = runner.run(inputs: paths)
+        reporter.finish()
+        bar?.clear()
+
+        let stats = runner.stats
+        if let failure = reporter.errorsFileFailure {
+            StandardError.emit("cairn: error: writing '\(errorsFile ?? "")' failed: \(failure)\n")
+        }
+        if stats.badLines > 0, let first = stats.firstBad {
+            let lines = stats.badLines == 1 ? "1 bad line" : "\(stats.badLines) bad lines"
+            let verb = onError == .fail ? "found" : "skipped"
+            StandardError.emit("cairn: \(lines) \(verb) (first at \(first.source):\(first.line))"
+                + (errorsFile == nil && onError == .skip ? "; --errors FILE records them all\n" : "\n"))
+        }
+        switch end {
+        case .finished, .brokenPipe:
+            if reporter.errorsFileFailure != nil { throw ExitStatus.ioError.code }
+            return
+        case .stoppedAtBadLine:
+            StandardError.emit("cairn: error: stopped at the first bad line (--on-error fail)\n")
+            throw ExitStatus.badData.code
+        case .inputFailed(let error):
+            StandardError.emit("cairn: error: \(describe(error))\n")
+            switch error.kind {
+            case .notFound, .permissionDenied, .isDirectory: throw ExitStatus.noInput.code
+            case .read, .corrupt: throw ExitStatus.ioError.code
+            }
+        case .outputFailed(let why):
+            StandardError.emit("cairn: error: writing standard output failed: \(why)\n")
+            throw ExitStatus.ioError.code
+        }
+    }
+
+    private func describe(_ error: InputError) -> String {
+        switch error.kind {
+        case .corrupt:
+            let at = error.offset.map { " at byte \($0)" } ?? ""
+            return "\(error.source): corrupt compressed input\(at): \(error.message); the records before it were written"
+        case .read:
+            return "\(error.source): read error: \(error.message)"
+        case .notFound, .permissionDenied, .isDirectory:
+            return "cannot open '\(error.source)': \(error.message)"
+        }
+    }
+}
+
+enum OnErrorArgument: String, ExpressibleByArgument, CaseIterable {
+    case skip, fail
+    var value: OnError { self == .skip ? .skip : .fail }
+}
+
+enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+/// A byte count with an optional K/M/G (1024-based) suffix.
+struct ByteCount: ExpressibleByArgument {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    init?(argument: String) {
+        var digits = Substring(argument.uppercased())
+        var scale = 1
+        if digits.hasSuffix("IB") { digits = digits.dropLast(2) } else if digits.hasSuffix("B") { digits = digits.dropLast() }
+        switch digits.last {
+        case "K": scale = 1 << 10; digits = digits.dropLast()
+        case "M": scale = 1 << 20; digits = digits.dropLast()
+        case "G": scale = 1 << 30; digits = digits.dropLast()
+        default: break
+        }
+        guard let n = Int(digits), n >= 0 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: scale)
+        guard !overflow else { return nil }
+        value = v
+    }
+    var defaultValueDescription: String { "\(value)" }
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Unbuffered writes to standard error: diagnostics, warnings and the progress bar.
+enum StandardError {
+    static func emit(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(2, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 { if errno == EINTR { continue } else { return } }
+                done += n
+            }
+        }
+    }
+
+    static var isTerminal: Bool { isatty(2) == 1 }
+}
+
+/// Reads a whole (small) file as UTF-8 text, e.g. a pipeline file.
+struct FileReadError: Error { var reason: String }
+
+func readTextFile(_ path: String) -> Result<String, FileReadError> {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return .failure(FileReadError(reason: String(cString: strerror(errno)))) }
+    defer { close(fd) }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return .failure(FileReadError(reason: "is a directory")) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return .failure(FileReadError(reason: String(cString: strerror(errno)))) }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return .success(String(decoding: bytes, as: UTF8.self))
+}

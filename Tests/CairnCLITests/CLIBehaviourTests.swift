@@ -33,6 +33,42 @@ struct CLIBehaviourTests {
         #expect(String(decoding: errData, as: UTF8.self) == "status=0\n")
     }
 
+    @Test("from a live pipe, each event's records reach stdout before the next event arrives")
+    func liveStream() throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["run", Self.pipeline]
+        let inPipe = Pipe(), outPipe = Pipe()
+        process.standardInput = inPipe
+        process.standardOutput = outPipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            try? inPipe.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        let reader = outPipe.fileHandleForReading
+        for customer in ["c-1", "c-2", "c-3"] {
+            let line = #"{"event":"purchase","ts":"2024-03-01T09:00:00Z","user_id":"\#(customer)"}"# + "\n"
+            inPipe.fileHandleForWriting.write(Data(line.utf8))
+            // stdin stays open: the record must arrive anyway. A liveness check, not a speed
+            // one: 10 s is ages for one line, and a run that held its output never sends it.
+            var got = Data()
+            while !got.contains(UInt8(ascii: "\n")) {
+                var ready = pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 10_000) == 1 else {
+                    Issue.record("no record for \(customer) while stdin is still open")
+                    return
+                }
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                got.append(chunk)
+            }
+            let text = String(decoding: got, as: UTF8.self)
+            #expect(text.hasPrefix(#"{"kind":"action""#) && text.contains(#""customer":"\#(customer)""#), "\(text)")
+        }
+    }
+
     @Test("output is byte-identical for any read size", arguments: [1, 5, 64, 1000, 65536])
     func readSizes(_ size: Int) throws {
         let events = CLI.repoRoot.appendingPathComponent("Tests/CairnCLITests/Cases/bad-lines-skipped/events.ndjson").path

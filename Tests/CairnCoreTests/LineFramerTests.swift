@@ -77,6 +77,35 @@ func frameToEnd(_ source: ByteSource, chunkSize: Int = 1 << 20, maxLineLength: I
     }
 }
 
+/// Frames `source` as the runner's batches do: one `next()`, then `nextIfBuffered()` until it
+/// says a read is needed. Records an issue if `nextIfBuffered()` ever reads from the source.
+func frameInBatches(_ source: ByteSource, chunkSize: Int, maxLineLength: Int) -> [FramerOutput] {
+    let framer = LineFramer(source: source, chunkSize: chunkSize, maxLineLength: maxLineLength)
+    var out: [FramerOutput] = []
+    var mayRead = true
+    while true {
+        let consumed = source.bytesConsumed
+        do {
+            guard let frame = mayRead ? try framer.next() : try framer.nextIfBuffered() else {
+                mayRead = true
+                continue
+            }
+            if !mayRead && source.bytesConsumed != consumed {
+                Issue.record("nextIfBuffered() read from the source")
+            }
+            mayRead = false
+            switch frame {
+            case let .line(line): out.append(.line(Array(line.bytes), number: line.number, offset: line.offset))
+            case let .oversized(number, offset, length): out.append(.oversized(number: number, offset: offset, length: length))
+            case .end: return out
+            }
+        } catch {
+            out.append(.failed(error))
+            return out
+        }
+    }
+}
+
 /// The framing rules written as plainly as possible, over the whole input at once.
 ///
 /// With `cutOff`, the input ends in an error: a final segment without LF is dropped.
@@ -248,7 +277,10 @@ struct LineFramerTests {
                 #expect(regular == whole, "iteration \(iteration), chunk \(chunk)")
                 let irregular = frameToEnd(ChunkedMemorySource(input, pieces: pieces), chunkSize: chunk, maxLineLength: maxLineLength)
                 #expect(irregular == whole, "iteration \(iteration), chunk \(chunk), pieces \(pieces)")
-                if regular != whole || irregular != whole { return }
+                let batched = frameInBatches(ChunkedMemorySource(input, pieces: pieces), chunkSize: chunk,
+                                             maxLineLength: maxLineLength)
+                #expect(batched == whole, "iteration \(iteration), chunk \(chunk), pieces \(pieces), in batches")
+                if regular != whole || irregular != whole || batched != whole { return }
             }
             // The same input ending in an error: every complete line, then the error.
             let error = InputError(kind: .corrupt, source: "memory", offset: 0, message: "truncated zstd frame")
@@ -257,6 +289,9 @@ struct LineFramerTests {
                 let got = frameToEnd(ChunkedMemorySource(input, pieces: [5, 1, 64], failure: error), chunkSize: chunk,
                                    maxLineLength: maxLineLength)
                 #expect(got == cut, "iteration \(iteration), chunk \(chunk), cut off")
+                let batched = frameInBatches(ChunkedMemorySource(input, pieces: [5, 1, 64], failure: error),
+                                             chunkSize: chunk, maxLineLength: maxLineLength)
+                #expect(batched == cut, "iteration \(iteration), chunk \(chunk), cut off, in batches")
             }
         }
     }

@@ -104,6 +104,25 @@ struct RunnerTests {
 
     @Test("output is byte-identical whatever the read size", arguments: [1, 2, 3, 7, 64, 333, 4096, 1 << 20])
     func readSizeDoesNotMatter(_ size: Int) throws {
+        var options = RunOptions()
+        options.chunkSize = size
+        try expectSameAsReference(options)
+    }
+
+    @Test(
+        "output is byte-identical whatever the batch size, with or without the scanning helper",
+        arguments: [(1, 1, true), (1, 1, false), (100, 3, true), (4096, 16, true), (4096, 17, false),
+                    (1 << 16, 4096, true), (1 << 20, 100_000, true)])
+    func batchingDoesNotMatter(_ bytes: Int, _ lines: Int, _ parallel: Bool) throws {
+        var options = RunOptions()
+        options.chunkSize = 4096
+        options.batchBytes = bytes
+        options.batchLines = lines
+        options.parallelScan = parallel
+        try expectSameAsReference(options)
+    }
+
+    private func expectSameAsReference(_ options: RunOptions) throws {
         var generator = SplitMix(seed: 7)
         var input = ""
         for i in 0..<400 {
@@ -113,9 +132,9 @@ struct RunnerTests {
             input += i % 7 == 0 ? "\r\n" : "\n"
             if i % 53 == 0 { input += "{broken\n\n" }
         }
-        let reference = try Self.run(Array(input.utf8))
-        var options = RunOptions()
-        options.chunkSize = size
+        var plain = RunOptions()
+        plain.parallelScan = false
+        let reference = try Self.run(Array(input.utf8), options: plain)
         let result = try Self.run(Array(input.utf8), options: options)
         #expect(result.output == reference.output)
         // Each run writes its own temporary file, so compare everything but the path.

@@ -17,6 +17,12 @@ public struct RunOptions: Sendable {
     public var rawLimit: Int = 256
     /// Nesting depth limit of event JSON.
     public var maxDepth: Int = 128
+    /// Bytes of line text framed per batch (beyond room for one longest line).
+    public var batchBytes: Int = 1 << 20
+    /// Most lines per batch.
+    public var batchLines: Int = 4096
+    /// Whether a second thread helps scan; output is the same either way.
+    public var parallelScan: Bool = true
     /// Nanoseconds between progress reports; nil: none.
     public var progressInterval: Int64?
 

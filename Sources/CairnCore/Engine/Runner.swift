@@ -19,8 +19,9 @@ public final class Runner {
     public let output: OutputSink
     public private(set) var stats = RunStats()
     private weak var observer: (any RunObserver)?
-    private let scanner: JSONScanner
-    private let values: UnsafeMutablePointer<ScannedValue>
+    private let crew: ScanCrew
+    /// Two batches: one is scanned while the other is processed.
+    private var batches: (LineBatch, LineBatch)
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
     private let scratch: UnsafeMutableRawBufferPointer
     private let timeText: UnsafeMutableRawBufferPointer
@@ -30,15 +31,19 @@ public final class Runner {
         self.options = options
         self.output = output
         self.observer = observer
-        self.scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
-        self.values = .allocate(capacity: max(1, pipeline.fields.count))
-        self.values.initialize(repeating: .absent, count: max(1, pipeline.fields.count))
+        let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
+        self.crew = ScanCrew(scanner: scanner, helper: options.parallelScan)
+        func batch() -> LineBatch {
+            LineBatch(arenaBytes: options.batchBytes, maxLineLength: options.maxLineLength,
+                      lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
+        }
+        self.batches = (batch(), batch())
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
 
     deinit {
-        values.deallocate()
+        crew.stop()
         scratch.deallocate()
         timeText.deallocate()
     }
@@ -58,52 +63,52 @@ public final class Runner {
             }
             defer { source.close() }
             let framer = LineFramer(source: source, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength)
-            var sinceCheck = 0
+            // A regular file (also under zstd) never makes a read wait on a producer, so the
+            // next batch is framed before this one is processed. From a pipe, the lines that
+            // have arrived are processed first: output never waits for input that may be slow.
+            let readAhead = source.totalBytes != nil
+            var (current, spare) = batches
+            current.fill(from: framer)
+            crew.start(current)
             while true {
-                let frame: Frame
-                do {
-                    frame = try framer.next()
-                } catch {
-                    return finish(.inputFailed(error))
+                crew.finish()
+                let aheadStarted = readAhead && { if case .more = current.ending { return true }; return false }()
+                if aheadStarted {
+                    spare.fill(from: framer)
+                    crew.start(spare)
                 }
-                switch frame {
+                if let end = process(current, source: source) {
+                    crew.finish()
+                    return end
+                }
+                switch current.ending {
                 case .end:
                     break
-                case .line(let line):
-                    stats.lines += 1
-                    stats.bytes = line.offset + Int64(line.bytes.count)
-                    let problem: LineProblem
-                    do {
-                        problem = try process(line.bytes)
-                    } catch {
-                        return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
-                    }
-                    if problem != .none {
-                        let bad = badLine(problem, source: source.name, line: line)
-                        if let end = reportBad(bad) { return end }
-                    }
-                case .oversized(let number, let offset, let length):
-                    stats.lines += 1
-                    stats.bytes = offset + length
-                    let bad = BadLine(
-                        source: source.name, line: number, offset: offset,
-                        reason: "line is \(length) bytes long, over the limit of \(options.maxLineLength) (see --max-line-length)",
-                        raw: [], rawTruncated: true)
-                    if let end = reportBad(bad) { return end }
-                }
-                if case .end = frame { break }
-                if let interval = options.progressInterval {
-                    sinceCheck += 1
-                    if sinceCheck >= 4096 {
-                        sinceCheck = 0
-                        let now = Self.monotonicNanos()
-                        if now - lastProgress >= interval {
-                            lastProgress = now
-                            observer?.progress(RunProgress(
-                                stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
-                                sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
-                                totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
+                case .failed(let error):
+                    return finish(.inputFailed(error))
+                case .more:
+                    if !aheadStarted {
+                        // The next read may wait on the producer: what is written so far
+                        // reaches the reader first, so a live stream's records are not held.
+                        do {
+                            try output.flush()
+                        } catch {
+                            return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
                         }
+                        spare.fill(from: framer)
+                        crew.start(spare)
+                    }
+                }
+                if case .end = current.ending { break }
+                swap(&current, &spare)
+                if let interval = options.progressInterval {
+                    let now = Self.monotonicNanos()
+                    if now - lastProgress >= interval {
+                        lastProgress = now
+                        observer?.progress(RunProgress(
+                            stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
+                            sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
+                            totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
                     }
                 }
             }
@@ -116,6 +121,39 @@ public final class Runner {
             }
         }
         return finish(.finished)
+    }
+
+    /// Maps and runs the journeys over the scanned lines of `batch`, in order; returns how
+    /// the run ends if it must end here (output closed or failed, --on-error fail).
+    private func process(_ batch: LineBatch, source: any ByteSource) -> RunEnd? {
+        var i = 0
+        while i < batch.count {
+            let entry = batch.entries[i]
+            stats.lines += 1
+            stats.bytes = entry.offset + Int64(entry.count)
+            if entry.start < 0 {
+                let bad = BadLine(
+                    source: source.name, line: entry.number, offset: entry.offset,
+                    reason: "line is \(entry.count) bytes long, over the limit of \(options.maxLineLength) (see --max-line-length)",
+                    raw: [], rawTruncated: true)
+                if let end = reportBad(bad) { return end }
+            } else {
+                let line = batch.line(i)
+                let problem: LineProblem
+                do {
+                    problem = try process(line, outcome: batch.outcomes[i], values: batch.values(i))
+                } catch {
+                    return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
+                }
+                if problem != .none {
+                    let bad = badLine(problem, source: source.name,
+                                      line: Line(bytes: line, number: entry.number, offset: entry.offset))
+                    if let end = reportBad(bad) { return end }
+                }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Flushes what is buffered; a failure to flush overrides a clean end.
@@ -156,10 +194,12 @@ public final class Runner {
 
     enum MappedField: Equatable { case customer, time, type }
 
-    /// Scans one line, maps it, runs the journeys and writes their records.
+    /// Maps one scanned line, runs the journeys and writes their records.
     @inline(__always)
-    private func process(_ line: UnsafeRawBufferPointer) throws(OutputError) -> LineProblem {
-        switch scanner.scan(line, into: values) {
+    private func process(
+        _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>
+    ) throws(OutputError) -> LineProblem {
+        switch outcome {
         case .event: break
         case .notObject(let kind): return .notObject(kind)
         case .invalid(let error): return .json(error)

@@ -71,10 +71,28 @@ public final class LineFramer {
     /// - Complexity: amortised O(line length) with memchr; no allocation, one `source.read`
     ///   per chunk.
     public func next() throws(InputError) -> Frame {
-        if !bomChecked { try skipBOM() }
+        // With reading allowed, `advance` always ends in a frame.
+        try advance(mayRead: true)!
+    }
+
+    /// The next frame if it can be found without reading from the source, else nil.
+    ///
+    /// Lets a caller collect the lines that are already buffered into a batch without
+    /// waiting on a slow producer (a pipe) for the line after them.
+    public func nextIfBuffered() throws(InputError) -> Frame? {
+        try advance(mayRead: false)
+    }
+
+    private func advance(mayRead: Bool) throws(InputError) -> Frame? {
+        if !bomChecked {
+            guard mayRead else { return nil }
+            try skipBOM()
+        }
         while true {
             if skipping {
                 if let frame = try continueSkipping() { return frame }
+                guard mayRead else { return nil }
+                try fill()
                 continue
             }
             let remaining = end - scan
@@ -113,6 +131,7 @@ public final class LineFramer {
                 discardAll()
                 continue
             }
+            guard mayRead else { return nil }
             try fill()
         }
     }
@@ -138,7 +157,8 @@ public final class LineFramer {
         return .line(Line(bytes: bytes, number: linesSeen, offset: offset))
     }
 
-    /// Advances through an oversized line; returns its report once its end is found.
+    /// Advances through an oversized line; returns its report once its end is found, or nil
+    /// when the buffer is used up and the caller must read more.
     private func continueSkipping() throws(InputError) -> Frame? {
         let remaining = end - start
         if remaining > 0, let hit = memchr(buffer + start, 0x0A, remaining) {
@@ -166,7 +186,6 @@ public final class LineFramer {
             linesSeen += 1
             return .oversized(number: skipNumber, offset: skipOffset, length: skipLength)
         }
-        try fill()
         return nil
     }
 

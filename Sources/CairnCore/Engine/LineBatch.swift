@@ -1,0 +1,126 @@
+/// Lines framed from one input, copied into one arena, with room for their scan results.
+///
+/// The runner frames a batch on the main thread, the `ScanCrew` scans its lines on both
+/// cores, then the main thread maps them and runs the journeys, in input order:
+///
+///     arena:    | line 0 | line 1 | ... |            free (≥ maxLineLength)             |
+///     entries:  | start, count, number, offset | ...       (start -1: an oversized line)
+///     outcomes: | ScanOutcome | ...                       (written by the scan)
+///     values:   | fieldCount ScannedValues | ...          (written by the scan)
+///
+/// Copying the lines out of the framer's buffer lets the framer read the next batch while
+/// this one is scanned and processed. Memory is fixed at init: `arenaBytes + maxLineLength`
+/// for text plus `lineCapacity` entries, whatever the input.
+///
+/// SAFETY: `@unchecked Sendable` because the batch is handed between threads only through
+/// `ScanCrew`, whose protocol gives each entry's outcome and values to exactly one thread
+/// at a time and orders the hand-overs (a mutex to start, acquire/release atomics to end).
+final class LineBatch: @unchecked Sendable {
+    struct Entry {
+        /// Offset of the line in `arena`, or -1 for an oversized line (not buffered).
+        var start: Int
+        /// Bytes of the line (without terminator); for an oversized line, its full length.
+        var count: Int
+        /// 1-based physical line number in the input.
+        var number: Int
+        /// Offset of the line's first byte in the (decompressed) input.
+        var offset: Int64
+    }
+
+    /// How framing stopped after the entries of this batch.
+    enum Ending {
+        /// The input goes on: frame another batch.
+        case more
+        /// The input is exhausted.
+        case end
+        /// Reading failed after these entries (they are all complete lines).
+        case failed(InputError)
+    }
+
+    let arena: UnsafeMutableRawPointer
+    let arenaCapacity: Int
+    private(set) var arenaUsed = 0
+    let entries: UnsafeMutablePointer<Entry>
+    let lineCapacity: Int
+    private(set) var count = 0
+    let outcomes: UnsafeMutablePointer<ScanOutcome>
+    let values: UnsafeMutablePointer<ScannedValue>
+    let fieldCount: Int
+    private let maxLineLength: Int
+    private(set) var ending = Ending.more
+
+    /// - Parameters:
+    ///   - arenaBytes: bytes of line text per batch, beyond room for one longest line.
+    ///   - lineCapacity: most entries per batch.
+    init(arenaBytes: Int, maxLineLength: Int, lineCapacity: Int, fieldCount: Int) {
+        precondition(arenaBytes >= 1 && lineCapacity >= 1 && maxLineLength >= 0)
+        self.maxLineLength = maxLineLength
+        arenaCapacity = arenaBytes + maxLineLength
+        arena = .allocate(byteCount: arenaCapacity, alignment: 64)
+        self.lineCapacity = lineCapacity
+        entries = .allocate(capacity: lineCapacity)
+        outcomes = .allocate(capacity: lineCapacity)
+        outcomes.initialize(repeating: .event, count: lineCapacity)
+        self.fieldCount = max(1, fieldCount)
+        values = .allocate(capacity: lineCapacity * self.fieldCount)
+        values.initialize(repeating: .absent, count: lineCapacity * self.fieldCount)
+    }
+
+    deinit {
+        arena.deallocate()
+        entries.deallocate()
+        outcomes.deallocate()
+        values.deallocate()
+    }
+
+    /// Empties the batch and frames into it: the first frame may wait for input, the rest
+    /// are only those the framer has buffered, so a slow pipe never holds back lines that
+    /// have already arrived. Stops when the arena or the entry table is full.
+    ///
+    /// - Complexity: O(bytes framed); no allocation.
+    func fill(from framer: LineFramer) {
+        arenaUsed = 0
+        count = 0
+        ending = .more
+        var mayRead = true
+        while count < lineCapacity && arenaUsed + maxLineLength <= arenaCapacity {
+            let frame: Frame?
+            do {
+                frame = mayRead ? try framer.next() : try framer.nextIfBuffered()
+            } catch {
+                ending = .failed(error)
+                return
+            }
+            guard let frame else { return }
+            mayRead = false
+            switch frame {
+            case .end:
+                ending = .end
+                return
+            case .line(let line):
+                let n = line.bytes.count
+                // SAFETY: n <= maxLineLength and the loop condition leaves that much room.
+                if n > 0 { (arena + arenaUsed).copyMemory(from: line.bytes.baseAddress!, byteCount: n) }
+                entries[count] = Entry(start: arenaUsed, count: n, number: line.number, offset: line.offset)
+                arenaUsed += n
+            case .oversized(let number, let offset, let length):
+                entries[count] = Entry(start: -1, count: Int(length), number: number, offset: offset)
+            }
+            count += 1
+        }
+    }
+
+    /// The text of entry `i`; empty for an oversized line.
+    @inline(__always)
+    func line(_ i: Int) -> UnsafeRawBufferPointer {
+        let entry = entries[i]
+        guard entry.start >= 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: arena + entry.start, count: entry.count)
+    }
+
+    /// The scanned values of entry `i`.
+    @inline(__always)
+    func values(_ i: Int) -> UnsafeMutablePointer<ScannedValue> {
+        values + i * fieldCount
+    }
+}

@@ -32,7 +32,7 @@ let package = Package(
         // Seeded generator of realistic event streams (samples, benchmarks).
         .executableTarget(
             name: "cairn-gen",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CairnCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"]),
         .testTarget(name: "CairnCLITests", dependencies: ["CairnCore"], exclude: ["Cases"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCore
 
 #if canImport(Glibc)
 import Glibc
@@ -57,19 +58,25 @@ struct CairnGen: ParsableCommand {
         guard rate.isFinite, rate >= 0.0001, rate <= 1_000_000 else {
             throw ValidationError("'--rate' must be between 0.0001 and 1000000 events per second")
         }
-        guard let micros = Timestamp.parseMicroseconds(start) else {
-            throw ValidationError("'--start' is not an RFC 3339 time: '\(start)' (example: 2024-03-01T09:00:00Z)")
+        // Keep every timestamp after 1970 and well inside cairn's range (up to 2262-04-11),
+        // with 60 years to spare for long streams.
+        guard let micros = Self.microseconds(start), micros >= 0, micros < 7_258_118_400_000_000 else {
+            throw ValidationError(
+                "'--start' must be an RFC 3339 time from 1970 to 2199 such as 2024-03-01T09:00:00Z, got '\(start)'")
         }
-        // Keep every timestamp inside years 1970...9999 (the formatter's 4-digit years).
-        guard micros >= 0, micros < 253_402_300_800_000_000 - 100 * 365 * 86_400 * 1_000_000 else {
-            throw ValidationError("'--start' must be between 1970 and 9899, got '\(start)'")
-        }
+    }
+
+    /// Microseconds since the epoch of an RFC 3339 time, as cairn parses it (rounded down).
+    static func microseconds(_ text: String) -> Int64? {
+        let ns = Array(text.utf8).withUnsafeBytes { EventTime.parseRFC3339($0) }
+        guard let ns else { return nil }
+        return ns >= 0 ? ns / 1000 : (ns - 999) / 1000
     }
 
     func run() throws {
         let config = Generator.Configuration(
             seed: seed, events: events, customers: customers,
-            startMicros: Timestamp.parseMicroseconds(start)!, rate: rate)
+            startMicros: Self.microseconds(start)!, rate: rate)
         do {
             try generate(config)
         } catch let error as WriteError {

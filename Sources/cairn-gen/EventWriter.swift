@@ -1,3 +1,4 @@
+import CairnCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -150,7 +151,7 @@ struct EventWriter: ~Copyable {
         if rem < 0 { rem += msPerDay; day -= 1 }
         if day != cachedDay {
             cachedDay = day
-            let (y, m, d) = Timestamp.civilFromDays(Int(day))
+            let (y, m, d) = EventTime.civilFromDays(Int(day))
             dayPrefix = Array("\(pad4(y))-\(pad2(m))-\(pad2(d))T".utf8)
         }
         let prefix = dayPrefix

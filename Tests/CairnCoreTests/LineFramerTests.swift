@@ -132,18 +132,6 @@ func referenceFraming(_ input: [UInt8], maxLineLength: Int, cutOff: Bool = false
     return out
 }
 
-/// SplitMix64: small, seeded, reproducible.
-struct InputTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 private func line(_ text: String, _ number: Int, _ offset: Int64) -> FramerOutput {
@@ -225,7 +213,7 @@ struct LineFramerTests {
     }
 
     /// Random NDJSON-ish input mixing every case the framer distinguishes.
-    static func randomInput(_ rng: inout InputTestRNG, maxLineLength: Int) -> [UInt8] {
+    static func randomInput(_ rng: inout SplitMix, maxLineLength: Int) -> [UInt8] {
         var out: [UInt8] = []
         if Int.random(in: 0..<4, using: &rng) == 0 { out += [0xEF, 0xBB, 0xBF] }
         let lines = Int.random(in: 0...60, using: &rng)
@@ -262,7 +250,7 @@ struct LineFramerTests {
 
     @Test("splitting the input anywhere gives the same frames as one big chunk and the reference")
     func property() {
-        var rng = InputTestRNG(seed: 0xCA1_2024)
+        var rng = SplitMix(seed: 0xCA1_2024)
         for iteration in 0..<60 {
             let maxLineLength = [0, 1, 5, 16, 40, 200][iteration % 6]
             let input = Self.randomInput(&rng, maxLineLength: max(maxLineLength, 3))

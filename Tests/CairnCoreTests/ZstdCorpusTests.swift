@@ -202,7 +202,7 @@ func zstdCompress(_ data: [UInt8], level: Int32 = 3) -> [UInt8] {
 
 /// Seeded NDJSON lines, each ending in LF.
 func seededNDJSONLines(_ count: Int, seed: UInt64) -> [[UInt8]] {
-    var rng = InputTestRNG(seed: seed)
+    var rng = SplitMix(seed: seed)
     return (0..<count).map { i in
         let pad = String(repeating: "x", count: Int.random(in: 0...400, using: &rng))
         return Array("{\"i\":\(i),\"user\":\"c-\(UInt32.random(in: 0...99_999, using: &rng))\",\"pad\":\"\(pad)\"}\n".utf8)

@@ -1,3 +1,5 @@
+import CairnCore
+
 /// The simulated shop: products, places, devices, referrers and support vocabulary, each
 /// compiled once into the JSON byte fragments the generator copies into its output.
 ///
@@ -48,7 +50,7 @@ struct Catalog {
         ]
         for c in categoryTable {
             categories.append(Category(
-                props: Self.bytes("\"category\":\(Self.quoted(c.slug)),\"title\":\(Self.quoted(c.title))"),
+                props: Self.bytes("\"category\":\(JSONText.quoted(c.slug)),\"title\":\(JSONText.quoted(c.title))"),
                 path: Self.bytes("/c/\(c.slug)")))
         }
         let productTable: [(name: String, category: Int, cents: Int64)] = [
@@ -75,8 +77,8 @@ struct Catalog {
             let number = 1001 + i * 7
             let price = "\(p.cents / 100).\(p.cents % 100 < 10 ? "0" : "")\(p.cents % 100)"
             products.append(Product(
-                core: Self.bytes("\"sku\":\"SKU-\(number)\",\"name\":\(Self.quoted(p.name)),\"price\":\(price)"),
-                category: Self.bytes("\"category\":\(Self.quoted(categoryTable[p.category].slug))"),
+                core: Self.bytes("\"sku\":\"SKU-\(number)\",\"name\":\(JSONText.quoted(p.name)),\"price\":\(price)"),
+                category: Self.bytes("\"category\":\(JSONText.quoted(categoryTable[p.category].slug))"),
                 path: Self.bytes("/p/sku-\(number)"),
                 sku: Self.bytes("SKU-\(number)"),
                 categoryIndex: p.category,
@@ -90,7 +92,7 @@ struct Catalog {
             ("BR", "São Paulo", 1), ("US", "New York", 2),
         ]
         for c in cityTable {
-            let geo = Self.bytes("\"geo\":{\"country\":\(Self.quoted(c.country)),\"city\":\(Self.quoted(c.city))}")
+            let geo = Self.bytes("\"geo\":{\"country\":\(JSONText.quoted(c.country)),\"city\":\(JSONText.quoted(c.city))}")
             geos.append(contentsOf: repeatElement(geo, count: c.weight))
         }
         let deviceTable: [(os: String, app: String, weight: Int)] = [
@@ -99,7 +101,7 @@ struct Catalog {
             ("web", "web-2024.02", 30), ("web", "web-2024.01", 12),
         ]
         for d in deviceTable {
-            let device = Self.bytes("\"device\":{\"os\":\(Self.quoted(d.os)),\"app\":\(Self.quoted(d.app))}")
+            let device = Self.bytes("\"device\":{\"os\":\(JSONText.quoted(d.os)),\"app\":\(JSONText.quoted(d.app))}")
             devices.append(contentsOf: repeatElement(device, count: d.weight))
         }
         let referrerTable: [(url: String, weight: Int)] = [
@@ -110,37 +112,18 @@ struct Catalog {
         ]
         for r in referrerTable {
             landingReferrers.append(contentsOf: repeatElement(
-                Self.bytes("\"referrer\":\(Self.quoted(r.url))"), count: r.weight))
+                Self.bytes("\"referrer\":\(JSONText.quoted(r.url))"), count: r.weight))
         }
         ticketTopics = ["delivery", "delivery", "delivery", "refund", "refund", "defect", "payment",
-                        "return", "account"].map { Self.bytes(Self.quoted($0)) }
-        ticketChannels = ["chat", "chat", "email", "email", "phone"].map { Self.bytes(Self.quoted($0)) }
+                        "return", "account"].map { Self.bytes(JSONText.quoted($0)) }
+        ticketChannels = ["chat", "chat", "email", "email", "phone"].map { Self.bytes(JSONText.quoted($0)) }
         resolutions = ["answered", "answered", "refund_issued", "replacement_sent", "closed_no_reply"]
-            .map { Self.bytes(Self.quoted($0)) }
+            .map { Self.bytes(JSONText.quoted($0)) }
         emailLists = ["newsletter", "newsletter", "offers", "product_updates"]
-            .map { Self.bytes(Self.quoted($0)) }
+            .map { Self.bytes(JSONText.quoted($0)) }
         payments = ["card", "card", "card", "paypal", "paypal", "klarna", "apple_pay"]
-            .map { Self.bytes(Self.quoted($0)) }
+            .map { Self.bytes(JSONText.quoted($0)) }
     }
 
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
-    /// `text` as a JSON string literal; escapes `"`, `\` and control characters only, so
-    /// non-ASCII text stays raw UTF-8.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = Array("0123456789abcdef")
-                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }

@@ -18,7 +18,7 @@ extension Program {
             if d.isInfinite { return d < 0 ? "\"-Infinity\"" : "\"Infinity\"" }
             return "\(d)"
         case .string(let span):
-            return jsonQuoted(string(span, line: line))
+            return JSONText.quoted(string(span, line: line))
         case .error:
             return nil
         }
@@ -37,23 +37,4 @@ extension Program {
             return String(decoding: decoded[0..<n], as: UTF8.self)
         }
     }
-}
-
-/// `text` as a JSON string literal (quotes, backslash and control characters escaped).
-private func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

@@ -19,7 +19,7 @@ final class ProgressBar {
             line += "\(Self.bytes(p.stats.bytes)) read"
         }
         line += "  \(Self.count(Double(p.stats.events) / seconds)) events/s"
-        line += "  \(Self.count(Double(p.stats.bytes) / seconds))B/s"
+        line += "  \(Self.bytes(Int64(Double(p.stats.bytes) / seconds)))/s"
         line += "  \(p.stats.records) records  \(p.stats.badLines) bad"
         if p.inputCount > 1 { line += "  [\(p.inputIndex + 1)/\(p.inputCount)] \(p.source)" }
         line += "\u{1B}[K"

@@ -69,6 +69,28 @@ struct CLIBehaviourTests {
         }
     }
 
+    @Test("--progress always draws a bar on stderr, counting the inputs' file sizes; never and auto (not a terminal) draw none")
+    func progress() throws {
+        let plain = CLI.repoRoot.appendingPathComponent("samples/shop.ndjson").path
+        let zst = CLI.repoRoot.appendingPathComponent("samples/shop.ndjson.zst").path
+        let size = { (path: String) in (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        let total = try size(plain) + size(zst)
+        let drawn = try CLI.run(["run", "--progress", "always", "pipelines/shop.yaml", plain, zst])
+        #expect(drawn.status == 0)
+        let frames = drawn.err.split(separator: "\r").map { $0.replacingOccurrences(of: "\u{1B}[K", with: "") }
+        // The last report of each input, then the clearing sequence.
+        let last = frames.dropLast().last ?? ""
+        #expect(last.hasPrefix("[########################] 100% "), "\(last)")
+        let kb = String(format: "%.1f KB", Double(total) / 1000)
+        #expect(last.contains(" \(kb)/\(kb) "), "\(last)")
+        #expect(last.contains("\(drawn.out.split(separator: "\n").count) records  0 bad  [2/2]"), "\(last)")
+        #expect(drawn.err.hasSuffix("\r\u{1B}[K"))
+        let quiet = try CLI.run(["run", "--progress", "never", "pipelines/shop.yaml", plain, zst])
+        let auto = try CLI.run(["run", "pipelines/shop.yaml", plain, zst])
+        #expect(quiet.stderr.isEmpty && auto.stderr.isEmpty)
+        #expect(quiet.stdout == drawn.stdout && auto.stdout == drawn.stdout)
+    }
+
     @Test("output is byte-identical for any read size", arguments: [1, 5, 64, 1000, 65536])
     func readSizes(_ size: Int) throws {
         let events = CLI.repoRoot.appendingPathComponent("Tests/CairnCLITests/Cases/bad-lines-skipped/events.ndjson").path

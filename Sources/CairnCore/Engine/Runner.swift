@@ -19,6 +19,8 @@ public final class Runner {
     public let output: OutputSink
     public private(set) var stats = RunStats()
     private weak var observer: (any RunObserver)?
+    /// Decompressed bytes of the inputs finished so far.
+    private var inputBase: Int64 = 0
     private let crew: ScanCrew
     /// Two batches: one is scanned while the other is processed.
     private var batches: (LineBatch, LineBatch)
@@ -54,6 +56,12 @@ public final class Runner {
         var lastProgress = started
         var finishedBytes: Int64 = 0
         let totalBytes = Self.totalSize(of: inputs)
+        func report(_ source: any ByteSource, _ index: Int, at now: Int64) {
+            observer?.progress(RunProgress(
+                stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
+                sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
+                totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
+        }
         for (index, path) in inputs.enumerated() {
             let source: any ByteSource
             do {
@@ -105,20 +113,14 @@ public final class Runner {
                     let now = Self.monotonicNanos()
                     if now - lastProgress >= interval {
                         lastProgress = now
-                        observer?.progress(RunProgress(
-                            stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
-                            sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
-                            totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
+                        report(source, index, at: now)
                     }
                 }
             }
+            stats.bytes = inputBase + framer.bytesRead
+            inputBase = stats.bytes
+            if options.progressInterval != nil { report(source, index, at: Self.monotonicNanos()) }
             finishedBytes += source.totalBytes ?? source.bytesConsumed
-            if options.progressInterval != nil {
-                observer?.progress(RunProgress(
-                    stats: stats, source: source.name, inputIndex: index, inputCount: inputs.count,
-                    sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
-                    totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: Self.monotonicNanos() - started))
-            }
         }
         return finish(.finished)
     }
@@ -130,7 +132,7 @@ public final class Runner {
         while i < batch.count {
             let entry = batch.entries[i]
             stats.lines += 1
-            stats.bytes = entry.offset + Int64(entry.count)
+            stats.bytes = inputBase + entry.offset + Int64(entry.count)
             if entry.start < 0 {
                 let bad = BadLine(
                     source: source.name, line: entry.number, offset: entry.offset,

@@ -46,6 +46,9 @@ public final class LineFramer {
     private var skipLength: Int64 = 0
     private var skipEndsInCR = false
 
+    /// Bytes read from the source so far (decompressed), a leading BOM included.
+    public var bytesRead: Int64 { baseOffset + Int64(end) }
+
     /// Physical lines seen so far, blank and oversized included.
     public private(set) var linesSeen = 0
 

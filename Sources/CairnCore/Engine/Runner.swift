@@ -19,6 +19,8 @@ public final class Runner {
     public let output: OutputSink
     public private(set) var stats = RunStats()
     private weak var observer: (any RunObserver)?
+    /// The pipeline's journeys, in file order, owned here for pointer access on the hot path.
+    private let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
     /// Decompressed bytes of the inputs finished so far.
     private var inputBase: Int64 = 0
     private let crew: ScanCrew
@@ -40,12 +42,15 @@ public final class Runner {
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
         }
         self.batches = (batch(), batch())
+        self.journeys = .allocate(capacity: pipeline.journeys.count)
+        _ = self.journeys.initialize(from: pipeline.journeys)
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
 
     deinit {
         crew.stop()
+        journeys.deinitialize().deallocate()
         scratch.deallocate()
         timeText.deallocate()
     }
@@ -225,7 +230,13 @@ public final class Runner {
         var lineHash: UInt64 = 0
         var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
         var timeCount = 0
-        for journey in pipeline.journeys where journey.entry.matches(activation) {
+        // Through a pointer: iterating the array would copy each journey and retain its
+        // arrays, which cost more than evaluating a simple condition.
+        let journeys = self.journeys
+        var j = 0
+        while j < journeys.count {
+            defer { j += 1 }
+            guard journeys[j].entry.matches(activation) else { continue }
             if !prepared {
                 prepared = true
                 lineHash = XXH64.hash(line, seed: 0)
@@ -245,7 +256,8 @@ public final class Runner {
                 }
                 timeCount = EventTime.formatRFC3339(ns, into: timeText)
             }
-            for send in journey.sends {
+            let sends = journeys[j].sends
+            for send in sends {
                 try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
                                 customer: customerOut, timeCount: timeCount)
             }

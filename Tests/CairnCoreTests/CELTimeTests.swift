@@ -125,9 +125,13 @@ struct CELTimeZoneTests {
         #expect(fields(-299_592_000 * second + 250_000_000, newYork) == [1960, 6, 4, 3, 1, 185, 8, 0, 0, 250])
         #expect(newYork.offset(atUTCSeconds: -315_316_800) == -18000)  // 1960-01-04, EST
         #expect(paris.offset(atUTCSeconds: -933_595_200) == 3600)  // 1940-06-01
-        // Paris mean time (+00:09:21), local time type 0, before the first transition (1911).
+        // Paris mean time (+00:09:21) until 1911.
         #expect(paris.offset(atUTCSeconds: -2_208_988_800) == 561)
         #expect(fields(-2_208_988_800 * second, paris) == [1900, 0, 1, 0, 1, 0, 0, 9, 21, 0])
+        // 1850 is before the file's first transition (1891): local time type 0, LMT.
+        let rules = try #require(paris.rules)
+        #expect(-3_786_825_600 < rules.transitions[0])
+        #expect(paris.offset(atUTCSeconds: -3_786_825_600) == 561)
     }
 
     @Test("cel-spec conformance: timestamp selectors with time zones")

@@ -1,47 +1,17 @@
-/// Time support for CEL expressions: time zones, calendar fields of a timestamp, and the
-/// text forms of timestamps and durations.
+/// Time support for CEL expressions: calendar fields of a timestamp in a time zone, the text
+/// forms of timestamps and durations, and range-checked timestamp and duration arithmetic.
 ///
 /// Timestamps and durations are Int64 nanoseconds (since the Unix epoch, and signed spans),
-/// the same representation as event times, so they stay trivially copyable in `Value`.
-/// Nothing here allocates after a zone is loaded; zones are loaded at compile time.
-
-/// A time zone: UTC, a fixed offset (`+05:30`, `-08:00`), or an IANA zone (`Europe/Paris`).
-public struct CELTimeZone: Sendable, Equatable {
-    /// Seconds east of UTC for a fixed-offset zone; IANA zones add transitions.
-    let fixedOffset: Int
-    /// The zone's name as given, for messages.
-    public let name: String
-
-    public static let utc = CELTimeZone(fixedOffset: 0, name: "UTC")
-
-    init(fixedOffset: Int, name: String) {
-        self.fixedOffset = fixedOffset
-        self.name = name
-    }
-
-    /// The zone named by `name` as CEL accepts it: `UTC`, `±HH:MM`, or an IANA name; nil if
-    /// unknown.
-    public static func named(_ name: String) -> CELTimeZone? {
-        if name == "UTC" || name == "Z" { return .utc }
-        let b = Array(name.utf8)
-        if b.count == 6, b[0] == 0x2B || b[0] == 0x2D, b[3] == 0x3A {
-            func digit(_ i: Int) -> Int? { b[i] >= 0x30 && b[i] <= 0x39 ? Int(b[i] - 0x30) : nil }
-            guard let h1 = digit(1), let h2 = digit(2), let m1 = digit(4), let m2 = digit(5) else { return nil }
-            let hours = h1 * 10 + h2, minutes = m1 * 10 + m2
-            guard hours < 24, minutes < 60 else { return nil }
-            let offset = (hours * 3600 + minutes * 60) * (b[0] == 0x2D ? -1 : 1)
-            return CELTimeZone(fixedOffset: offset, name: name)
-        }
-        return nil
-    }
-
-    /// Seconds east of UTC in this zone at the instant `utcSeconds`.
-    public func offset(atUTCSeconds utcSeconds: Int64) -> Int {
-        fixedOffset
-    }
-}
-
+/// the same representation as event times, so they stay trivially copyable in `Value`. That
+/// bounds timestamps to 1677-09-21T00:12:43.145224192Z...2262-04-11T23:47:16.854775807Z and
+/// durations to about ±292 years, narrower than CEL's years 0001...9999 and ±10000 years;
+/// values outside are rejected (nil), never clamped. See docs/time.md.
+///
+/// Nothing here allocates except the `String` results of the formatters; zones are loaded
+/// once, at compile time (`CELTimeZone.named`).
 public enum CELTime {
+    static let nanosPerSecond: Int64 = 1_000_000_000
+
     /// The calendar fields of CEL's timestamp accessors (`getHours`, ...), with CEL's bases:
     /// `month`, `dayOfMonth`, `dayOfYear` are 0-based; `date` (day of month) is 1-based;
     /// `dayOfWeek` is 0 for Sunday.
@@ -50,21 +20,29 @@ public enum CELTime {
         case hours, minutes, seconds, milliseconds
     }
 
-    /// The field of the timestamp `ns` as seen in `zone`.
+    /// The field of the timestamp `ns` as seen in `zone` (proleptic Gregorian calendar).
+    ///
+    /// | field          | CEL accessor        | range     |
+    /// | -------------- | ------------------- | --------- |
+    /// | `fullYear`     | `getFullYear`       | the year  |
+    /// | `month`        | `getMonth`          | 0...11    |
+    /// | `date`         | `getDate`           | 1...31    |
+    /// | `dayOfMonth`   | `getDayOfMonth`     | 0...30    |
+    /// | `dayOfWeek`    | `getDayOfWeek`      | 0...6, 0 is Sunday |
+    /// | `dayOfYear`    | `getDayOfYear`      | 0...365   |
+    /// | `hours`        | `getHours`          | 0...23    |
+    /// | `minutes`      | `getMinutes`        | 0...59    |
+    /// | `seconds`      | `getSeconds`        | 0...59    |
+    /// | `milliseconds` | `getMilliseconds`   | 0...999   |
+    ///
+    /// Instants before 1970 count down correctly: one nanosecond before the epoch is
+    /// 1969-12-31 23:59:59.999 in UTC.
+    ///
+    /// - Complexity: O(log n) in the zone's transitions; no allocation.
     public static func field(_ field: Field, of ns: Int64, in zone: CELTimeZone) -> Int64 {
-        var seconds = ns / 1_000_000_000
-        var fraction = ns % 1_000_000_000
-        if fraction < 0 {
-            seconds -= 1
-            fraction += 1_000_000_000
-        }
-        seconds += Int64(zone.offset(atUTCSeconds: seconds))
-        var days = seconds / 86400
-        var secondOfDay = seconds % 86400
-        if secondOfDay < 0 {
-            days -= 1
-            secondOfDay += 86400
-        }
+        let (utcSeconds, fraction) = floorDivide(ns, nanosPerSecond)
+        let seconds = utcSeconds + Int64(zone.offset(atUTCSeconds: utcSeconds))
+        let (days, secondOfDay) = floorDivide(seconds, 86400)
         let (year, month, day) = EventTime.civilFromDays(Int(days))
         switch field {
         case .fullYear: return Int64(year)
@@ -73,8 +51,7 @@ public enum CELTime {
         case .dayOfMonth: return Int64(day - 1)
         case .dayOfWeek:
             // 1970-01-01 was a Thursday (4).
-            let weekday = (days % 7 + 7 + 4) % 7
-            return weekday
+            return floorDivide(days + 4, 7).remainder
         case .dayOfYear:
             return days - Int64(EventTime.daysFromCivil(year, 1, 1))
         case .hours: return secondOfDay / 3600
@@ -84,39 +61,56 @@ public enum CELTime {
         }
     }
 
+    // MARK: - Timestamps
+
     /// Parses an RFC 3339 timestamp as CEL's `timestamp(string)` does; nil if invalid or out
     /// of the Int64-nanosecond range.
+    ///
+    /// The form is `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, exactly what cel-go
+    /// accepts: `T` and `Z` upper case only, no space for `T`; a real calendar day; hours
+    /// 00...23, minutes and seconds 00...59 (no leap second `60`); at least one fraction digit
+    /// after a `.`, digits past the ninth truncated; offsets with hours 00...23 and minutes
+    /// 00...59, `-00:00` meaning UTC. Event fields are parsed more leniently by
+    /// `EventTime.parseRFC3339`.
     public static func parseTimestamp(_ text: String) -> Int64? {
-        Array(text.utf8).withUnsafeBytes { EventTime.parseRFC3339($0) }
+        var text = text
+        return text.withUTF8 { parseTimestamp(UnsafeRawBufferPointer($0)) }
     }
 
-    /// The RFC 3339 text of a timestamp, in UTC (`string(timestamp)`).
+    /// `parseTimestamp(_:)` over UTF-8 bytes.
+    ///
+    /// - Complexity: O(n), no allocation.
+    public static func parseTimestamp(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        // The strict form is the lenient event form minus the lowercase `t`/`z` and the space
+        // separator; everything else (ranges, truncation, overflow) is the same.
+        guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T"), bytes[bytes.count - 1] != UInt8(ascii: "z")
+        else { return nil }
+        return EventTime.parseRFC3339(bytes)
+    }
+
+    /// The RFC 3339 text of a timestamp in UTC, as cel-go's `string(timestamp)` gives it (Go's
+    /// `RFC3339Nano`): the fraction only when not zero, with its trailing zeros removed
+    /// (`2024-03-01T10:00:00Z`, `2024-03-01T10:00:00.5Z`, `1969-12-31T23:59:59.999999999Z`).
     public static func formatTimestamp(_ ns: Int64) -> String {
-        var out = [UInt8](repeating: 0, count: 32)
-        let n = out.withUnsafeMutableBytes { EventTime.formatRFC3339(ns, into: $0) }
-        return String(decoding: out[0..<n], as: UTF8.self)
-    }
-
-    /// Parses a CEL duration string (`"1h30m"`, `"-1.5s"`, `"300ms"`; units h, m, s, ms,
-    /// us, ns); nil if invalid or out of the Int64-nanosecond range.
-    public static func parseDuration(_ text: String) -> Int64? {
-        nil
-    }
-
-    /// The canonical CEL text of a duration: seconds with up to 9 fraction digits and an
-    /// `s` suffix (`"5400s"`, `"1.5s"`, `"-0.000000001s"`).
-    public static func formatDuration(_ ns: Int64) -> String {
-        let sign = ns < 0 ? "-" : ""
-        let magnitude = ns.magnitude
-        let seconds = magnitude / 1_000_000_000
-        var fraction = magnitude % 1_000_000_000
-        guard fraction != 0 else { return "\(sign)\(seconds)s" }
-        var digits = 9
-        while fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            let n = formatTimestamp(ns, into: UnsafeMutableRawBufferPointer(buffer))
+            return String(decoding: buffer[0..<n], as: UTF8.self)
         }
-        let text = String(fraction)
-        return "\(sign)\(seconds).\(String(repeating: "0", count: digits - text.count))\(text)s"
+    }
+
+    /// Writes `formatTimestamp(_:)`'s text into `out` and returns its length (20 to 30 bytes).
+    ///
+    /// - Precondition: `out.count >= 30`.
+    /// - Complexity: O(1), no allocation.
+    public static func formatTimestamp(_ ns: Int64, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var n = EventTime.formatRFC3339(ns, into: out)
+        // EventTime writes 0, 3, 6 or 9 fraction digits; RFC3339Nano keeps only the
+        // significant ones. The fraction, when present, is never all zeros.
+        guard n > 21, out[19] == UInt8(ascii: ".") else { return n }
+        while out[n - 2] == UInt8(ascii: "0") {
+            n -= 1
+        }
+        out[n - 1] = UInt8(ascii: "Z")
+        return n
     }
 }

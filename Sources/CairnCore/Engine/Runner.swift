@@ -27,6 +27,8 @@ public final class Runner {
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
     private let scratch: UnsafeMutableRawBufferPointer
     private let timeText: UnsafeMutableRawBufferPointer
+    /// The arena expressions build runtime values in; reused for every event.
+    private let evalScratch = EvalScratch()
 
     public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?) {
         self.pipeline = pipeline
@@ -219,13 +221,13 @@ public final class Runner {
         guard type.kind == .string, type.count > 0 else { return .invalid(.type, type.kind) }
         stats.events += 1
 
-        let activation = Activation(line: line, fields: UnsafePointer(values))
+        let activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
         var prepared = false
         var customerHash: UInt64 = 0
         var lineHash: UInt64 = 0
         var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
         var timeCount = 0
-        for journey in pipeline.journeys where journey.entry.matches(activation) {
+        for journey in pipeline.journeys where journey.entry.matches(activation, scratch: evalScratch) {
             if !prepared {
                 prepared = true
                 lineHash = XXH64.hash(line, seed: 0)

@@ -274,6 +274,8 @@ struct ExprEvalTests {
          "write a duration such as '1h30m', '90s' or '1.5s' (units h, m, s, ms, us, ns)"),
         ("[1, 2].exists(x, 1)", "the predicate of 'exists' must be a bool, not 'int'", 17, 18, nil),
         ("[1, 2].map(x, 1, x)", "the predicate of 'map' must be a bool, not 'int'", 14, 15, nil),
+        ("type.matches('(a)\\\\1')", "invalid regular expression '(a)\\1'", 13, 21,
+         "backreferences are not supported (RE2 syntax)"),
         ("lowerAscii(type)", "undeclared reference to 'lowerAscii'", 0, 10, nil),
         ("type.size == 1", "type 'string' does not support field selection", 5, 9, nil),
         ("has(event)", "invalid argument to has() macro", 4, 9, "has() takes a field selection such as has(event.a.b)"),

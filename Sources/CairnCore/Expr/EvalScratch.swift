@@ -28,8 +28,9 @@ public final class EvalScratch {
     ///
     /// - Complexity: O(1); no allocation.
     public func reset() {
-        values.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
-        stack.removeAll(keepingCapacity: true)
+        // Most evaluations build nothing: skip the calls then.
+        if !values.isEmpty { values.removeAll(keepingCapacity: true) }
+        if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
+        if !stack.isEmpty { stack.removeAll(keepingCapacity: true) }
     }
 }

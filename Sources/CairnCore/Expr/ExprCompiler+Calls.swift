@@ -123,7 +123,7 @@ extension ExprCompilation {
             let pattern = String(decoding: text, as: UTF8.self)
             guard let regex = CELRegex(pattern) else {
                 return report("invalid regular expression '\(pattern)'", nodes[1].range,
-                              hint: "patterns use RE2 syntax, e.g. '^[a-z]+-[0-9]+$'")
+                              hint: CELRegex.problem(in: pattern) ?? "patterns use RE2 syntax, e.g. '^[a-z]+-[0-9]+$'")
             }
             regexes.append(regex)
             let start = Int32(operands.count)

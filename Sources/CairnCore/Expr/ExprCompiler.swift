@@ -329,7 +329,7 @@ struct ExprCompilation {
             guard type == .bool || type == .dyn else { return overloadError("!", [type], range) }
             return Compiled(index: emit(ProgramInstruction(.not, operand.index)), type: .bool)
         case .negate:
-            guard type == .int || type == .double || type == .dyn else {
+            guard type == .int || type == .double || type == .duration || type == .dyn else {
                 return overloadError("-", [type], range)
             }
             return Compiled(index: emit(ProgramInstruction(.negate, operand.index)), type: type,

@@ -121,6 +121,8 @@ struct Evaluator {
             case .int(let i):
                 return i == .min ? .error(.integerOverflow) : .int(-i)
             case .double(let d): return .double(-d)
+            case .duration(let d):
+                return d == .min ? .error(.durationOverflow) : .duration(-d)
             case .error(let e): return .error(e)
             default: return .error(.noSuchOverload)
             }

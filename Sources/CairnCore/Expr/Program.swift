@@ -59,16 +59,84 @@ public struct Program: Sendable {
     }
 }
 
-/// A regular expression compiled from a `matches` literal (Swift Regex, matching by Unicode
-/// scalar as RE2 does by code point).
+/// A regular expression for `matches`, compiled once (for literal patterns, at compile time).
+///
+/// CEL patterns are RE2 syntax; Swift's Regex reads a superset of it. The pattern is
+/// translated (`\pL` becomes `\p{L}`) and checked: backreferences and lookaround, which RE2
+/// rejects, are rejected here too. Matching is by Unicode scalar, as RE2 matches by code
+/// point, and finds the pattern anywhere in the text (RE2's partial match).
 struct CELRegex: @unchecked Sendable {
     // SAFETY (Sendable): a Regex is an immutable value once built; matching does not mutate it.
     let regex: Regex<AnyRegexOutput>
 
-    /// nil when `pattern` is not a valid regular expression.
+    /// nil when `pattern` is not a valid RE2 pattern (see `problem(in:)` for why).
     init?(_ pattern: String) {
-        guard let regex = try? Regex(pattern) else { return nil }
+        guard case .success(let translated) = Self.translate(pattern),
+              let regex = try? Regex(translated) else { return nil }
         self.regex = regex.matchingSemantics(.unicodeScalar)
+    }
+
+    /// Why `pattern` is rejected, when the reason is one of RE2's restrictions.
+    static func problem(in pattern: String) -> String? {
+        if case .failure(let problem) = translate(pattern) { return problem.reason }
+        return nil
+    }
+
+    /// The pattern in Swift's syntax, or the RE2 rule it breaks.
+    static func translate(_ pattern: String) -> Result<String, Problem> {
+        let scalars = Array(pattern.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var inClass = false
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "\\", i + 1 < scalars.count {
+                let next = scalars[i + 1]
+                if next.properties.numericType != nil, next != "0", !inClass {
+                    return .failure(Problem(reason: "backreferences are not supported (RE2 syntax)"))
+                }
+                if next == "p" || next == "P", i + 2 < scalars.count, scalars[i + 2] != "{" {
+                    out.append(contentsOf: ["\\", next, "{", scalars[i + 2], "}"])
+                    i += 3
+                    continue
+                }
+                out.append(c)
+                out.append(next)
+                i += 2
+                continue
+            }
+            if inClass {
+                if c == "]" { inClass = false }
+            } else if c == "[" {
+                inClass = true
+                // A ']' right after '[' or '[^' is a literal member.
+                out.append(c)
+                i += 1
+                if i < scalars.count, scalars[i] == "^" {
+                    out.append(scalars[i])
+                    i += 1
+                }
+                if i < scalars.count, scalars[i] == "]" {
+                    out.append(scalars[i])
+                    i += 1
+                }
+                continue
+            } else if c == "(", i + 2 < scalars.count, scalars[i + 1] == "?" {
+                let k = scalars[i + 2]
+                let lookbehind = k == "<" && i + 3 < scalars.count && (scalars[i + 3] == "=" || scalars[i + 3] == "!")
+                if k == "=" || k == "!" || lookbehind {
+                    return .failure(Problem(reason: "lookahead and lookbehind are not supported (RE2 syntax)"))
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return .success(String(out))
+    }
+
+    /// A construct RE2 does not accept.
+    struct Problem: Error {
+        var reason: String
     }
 
     /// RE2's `matches`: true when the pattern matches any substring.

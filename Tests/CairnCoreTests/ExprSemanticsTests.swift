@@ -103,6 +103,8 @@ struct ExprSemanticsTests {
         ("type(event.props.qty) == double", "true"), ("type(event.props.tags) == list", "true"),
         ("type(null) == null_type", "true"), ("type(1) == uint", "false"), ("type(1)", #""int""#),
         ("type(b'')", #""bytes""#), ("type(time)", #""google.protobuf.Timestamp""#),
+        ("type(time) == google.protobuf.Timestamp", "true"), ("type(time - time) == google.protobuf.Duration", "true"),
+        ("type(1) == .int", "true"),
         ("int(true)", "compile: no matching overload for 'int' applied to (bool)"),
         ("string(null)", "compile: no matching overload for 'string' applied to (null_type)"),
     ])

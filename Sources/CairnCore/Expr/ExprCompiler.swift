@@ -144,6 +144,11 @@ struct ExprCompilation {
             return compileIdentifier(name, leadingDot: leadingDot, node.range)
         case let .select(operand, field, fieldRange):
             if let path = eventPath(node) { return loadField(path) }
+            if !locals.contains(where: { $0.name == "google" }),
+               let tag = ["google.protobuf.Timestamp": TypeTag.timestamp,
+                          "google.protobuf.Duration": .duration][dottedName(node) ?? ""] {
+                return constant(.type(tag), .type)
+            }
             guard let base = compile(operand), let type = base.type else { return nil }
             guard type == .map || type == .dyn else {
                 return report("type '\(type.name)' does not support field selection", fieldRange)
@@ -250,6 +255,15 @@ struct ExprCompilation {
         }
         return "event fields are selected from 'event', e.g. 'event.\(name)'; the variables are "
             + "'event', 'type', 'customer', 'time' and 'now'"
+    }
+
+    /// `a.b.c` for a chain of selections on an identifier (a qualified name); nil otherwise.
+    func dottedName(_ node: ExprNode) -> String? {
+        switch node.kind {
+        case let .identifier(name, _): return name
+        case let .select(operand, field, _): return dottedName(operand).map { "\($0).\(field)" }
+        default: return nil
+        }
     }
 
     /// The path of `event.a.b` / `event["a"]["b"]` chains; nil for anything else (or when an

@@ -92,7 +92,8 @@ struct ExprSemanticsTests {
         ("uint('-1')", "error: type conversion error from 'string' to 'uint'"),
         ("double('1.5e3')", "1500.0"), ("double(2)", "2.0"), ("double(3u)", "3.0"),
         ("double('abc')", "error: type conversion error from 'string' to 'double'"),
-        ("string(42)", #""42""#), ("string(18446744073709551615u)", #""18446744073709551615""#),
+        ("string(42)", #""42""#), ("string(-9223372036854775808)", #""-9223372036854775808""#), ("string(0)", #""0""#),
+        ("string(-7) + string(0u)", #""-70""#), ("string(timestamp(-1))", #""1969-12-31T23:59:59Z""#), ("string(18446744073709551615u)", #""18446744073709551615""#),
         ("string(1.5)", #""1.5""#), ("string(3.0)", #""3""#), ("string(true)", #""true""#),
         ("string(b'abc')", #""abc""#), ("string(b'\\xff')", "error: type conversion error from 'bytes' to 'string'"),
         ("string(event.props.note)", #""café""#),
@@ -307,6 +308,13 @@ struct ExprSemanticsTests {
         env.fields.intern(["type"])
         let program = try ExprCompiler.compile(source, in: &env).get()
         #expect(program.isConstant == expected, "\(source)")
+    }
+
+    @Test("values stay small and trivially copyable")
+    func layout() {
+        #expect(MemoryLayout<Value>.size <= 16)
+        #expect(_isPOD(Value.self))
+        #expect(_isPOD(ProgramInstruction.self))
     }
 
     @Test("a reused scratch stops growing after the first evaluation")

@@ -202,8 +202,8 @@ extension Evaluator {
     func toString(_ value: Value) -> Value {
         switch value {
         case .string: return value
-        case .int(let i): return .string(scratchString(String(i)))
-        case .uint(let u): return .string(scratchString(String(u)))
+        case .int(let i): return .string(scratchDecimal(i.magnitude, negative: i < 0))
+        case .uint(let u): return .string(scratchDecimal(u, negative: false))
         case .double(let d): return .string(scratchString(celDoubleText(d)))
         case .bool(let b): return .string(scratchString(b ? "true" : "false"))
         case .bytes(let s):
@@ -219,11 +219,43 @@ extension Evaluator {
                 }
             }
             return valid ? .string(s) : .error(.invalidConversion(from: .bytes, to: .string))
-        case .timestamp(let ns): return .string(scratchString(CELTime.formatTimestamp(ns)))
+        case .timestamp(let ns):
+            // Formatted in place: at most 30 bytes (`-yyyy-mm-ddThh:mm:ss.nnnnnnnnnZ`).
+            let start = scratch.bytes.count
+            scratch.bytes.append(contentsOf: repeatElement(0, count: 32))
+            let n = scratch.bytes.withUnsafeMutableBytes { all in
+                EventTime.formatRFC3339(ns, into: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+            }
+            scratch.bytes.removeLast(32 - n)
+            return .string(scratchSpan(from: start))
         case .duration(let ns): return .string(scratchString(CELTime.formatDuration(ns)))
         case .null, .type: return .error(.noSuchOverload)
         default: return .error(.noSuchOverload)
         }
+    }
+}
+
+extension Evaluator {
+    /// Appends the decimal digits of a number to the scratch, without building a String.
+    func scratchDecimal(_ magnitude: UInt64, negative: Bool) -> StringSpan {
+        let start = scratch.bytes.count
+        if negative { scratch.bytes.append(0x2D) }
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let first = scratch.bytes.count
+        scratch.bytes.append(contentsOf: repeatElement(0x30, count: digits))
+        var value = magnitude
+        var k = first + digits - 1
+        repeat {
+            scratch.bytes[k] = 0x30 + UInt8(value % 10)
+            value /= 10
+            k -= 1
+        } while value > 0
+        return scratchSpan(from: start)
     }
 }
 

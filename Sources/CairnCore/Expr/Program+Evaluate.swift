@@ -23,21 +23,26 @@ extension Program {
     ///   strings, which build Swift strings.
     public func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
         scratch.reset()
+        // SAFETY: nodes, constants, operands and bytes are never empty (the compiler appends
+        // sentinels), so their base addresses exist; all arrays outlive this call, and the
+        // evaluator reads them only at indices the compiler emitted.
         return withUnsafeTemporaryAllocation(of: Value.self, capacity: localCount + 1) { locals in
             nodes.withUnsafeBufferPointer { nodes in
                 constants.withUnsafeBufferPointer { constants in
                     operands.withUnsafeBufferPointer { operands in
                         bytes.withUnsafeBytes { bytes in
-                            // SAFETY: the arrays are never empty (the compiler appends
-                            // sentinels), so the base addresses exist; they outlive this call.
-                            let evaluator = Evaluator(
-                                nodes: nodes.baseAddress!, constants: constants.baseAddress!,
-                                operands: operands.baseAddress!, programBytes: bytes,
-                                line: activation.line, fields: activation.fields,
-                                eventTime: activation.eventTime, variableText: activation.variableText,
-                                variableValues: activation.variableValues, locals: locals.baseAddress!,
-                                scratch: scratch, zones: zones, regexes: regexes)
-                            return evaluator.eval(root)
+                            zones.withUnsafeBufferPointer { zones in
+                                regexes.withUnsafeBufferPointer { regexes in
+                                    let evaluator = Evaluator(
+                                        nodes: nodes.baseAddress!, constants: constants.baseAddress!,
+                                        operands: operands.baseAddress!, programBytes: bytes,
+                                        line: activation.line, fields: activation.fields,
+                                        eventTime: activation.eventTime, variableText: activation.variableText,
+                                        variableValues: activation.variableValues, locals: locals.baseAddress!,
+                                        scratch: scratch, zones: zones, regexes: regexes)
+                                    return evaluator.eval(root)
+                                }
+                            }
                         }
                     }
                 }
@@ -65,8 +70,9 @@ struct Evaluator {
     let variableValues: UnsafePointer<ScannedValue>?
     let locals: UnsafeMutablePointer<Value>
     let scratch: EvalScratch
-    let zones: [CELTimeZone]
-    let regexes: [CELRegex]
+    /// The program's resolved time zones and compiled regexes (possibly empty buffers).
+    let zones: UnsafeBufferPointer<CELTimeZone>
+    let regexes: UnsafeBufferPointer<CELRegex>
 
     func eval(_ at: Int32) -> Value {
         let node = nodes[Int(at)]

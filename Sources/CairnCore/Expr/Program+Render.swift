@@ -37,13 +37,17 @@ extension Program {
                 constants.withUnsafeBufferPointer { constants in
                     operands.withUnsafeBufferPointer { operands in
                         bytes.withUnsafeBytes { bytes in
-                            body(Evaluator(
-                                nodes: nodes.baseAddress!, constants: constants.baseAddress!,
-                                operands: operands.baseAddress!, programBytes: bytes,
-                                line: activation.line, fields: activation.fields,
-                                eventTime: activation.eventTime, variableText: activation.variableText,
-                                variableValues: activation.variableValues, locals: locals.baseAddress!,
-                                scratch: scratch, zones: zones, regexes: regexes))
+                            zones.withUnsafeBufferPointer { zones in
+                                regexes.withUnsafeBufferPointer { regexes in
+                                    body(Evaluator(
+                                        nodes: nodes.baseAddress!, constants: constants.baseAddress!,
+                                        operands: operands.baseAddress!, programBytes: bytes,
+                                        line: activation.line, fields: activation.fields,
+                                        eventTime: activation.eventTime, variableText: activation.variableText,
+                                        variableValues: activation.variableValues, locals: locals.baseAddress!,
+                                        scratch: scratch, zones: zones, regexes: regexes))
+                                }
+                            }
                         }
                     }
                 }

@@ -89,6 +89,8 @@ struct ExprSemanticsTests {
         ("int(-1.9)", "-1"), ("int(2.9)", "2"), ("int(18446744073709551615u)", "error: integer overflow"),
         ("int(0.0 / 0.0)", "error: integer overflow"), ("int(event.props.price)", "19"),
         ("uint(-1)", "error: unsigned integer overflow"), ("uint('42')", "42"), ("uint(3.7)", "3"),
+        ("uint(-0.5)", "error: unsigned integer overflow"), ("uint('+1')", "error: type conversion error from 'string' to 'uint'"),
+        ("int('+1')", "1"), ("int(' 1')", "error: type conversion error from 'string' to 'int'"), ("bool('T')", "true"),
         ("uint('-1')", "error: type conversion error from 'string' to 'uint'"),
         ("double('1.5e3')", "1500.0"), ("double(2)", "2.0"), ("double(3u)", "3.0"),
         ("double('abc')", "error: type conversion error from 'string' to 'double'"),

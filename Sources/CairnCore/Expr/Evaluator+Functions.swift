@@ -51,8 +51,8 @@ extension Evaluator {
             case .string(let s):
                 let parsed: Bool? = withDecoded(s) { raw in
                     switch String(decoding: raw, as: UTF8.self) {
-                    case "true", "True", "TRUE", "t", "1": true
-                    case "false", "False", "FALSE", "f", "0": false
+                    case "true", "True", "TRUE", "t", "T", "1": true
+                    case "false", "False", "FALSE", "f", "F", "0": false
                     default: nil
                     }
                 }
@@ -164,13 +164,12 @@ extension Evaluator {
         case .uint: return value
         case .int(let i): return i < 0 ? .error(.unsignedOverflow) : .uint(UInt64(i))
         case .double(let d):
-            guard d.isFinite, d > -1, d < 18_446_744_073_709_551_616.0 else { return .error(.unsignedOverflow) }
+            guard d.isFinite, d >= 0, d < 18_446_744_073_709_551_616.0 else { return .error(.unsignedOverflow) }
             return .uint(UInt64(d.rounded(.towardZero)))
         case .string(let s):
-            let parsed = withDecoded(s) { parseInteger($0) }
-            guard let (negative, magnitude) = parsed, !negative || magnitude == 0 else {
-                return .error(.invalidConversion(from: .string, to: .uint))
-            }
+            // Digits only, no sign (as Go's ParseUint, which cel-go uses).
+            let parsed = withDecoded(s) { raw in raw.first.map { $0 >= 0x30 && $0 <= 0x39 } == true ? parseInteger(raw) : nil }
+            guard let (_, magnitude) = parsed else { return .error(.invalidConversion(from: .string, to: .uint)) }
             return .uint(magnitude)
         default: return .error(.noSuchOverload)
         }

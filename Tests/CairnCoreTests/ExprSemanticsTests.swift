@@ -184,10 +184,12 @@ struct ExprSemanticsTests {
 
     @Test("extra variables are JSON values", arguments: [
         ("limit > 1.0", "true"), ("cfg.tiers[0]", #""gold""#), ("type in cfg.types", "true"),
-        ("size(cfg)", "2"), ("limit + 1", "compile: no matching overload for '+' applied to (dyn, int)"),
+        ("size(cfg)", "3"), ("limit + 1", "compile: no matching overload for '+' applied to (dyn, int)"),
+        ("limt > 1.0", "compile: undeclared reference to 'limt'"), ("cfg.name == 'café'", "true"),
+        ("[1].all(limit, limit == 1)", "true"), ("has(cfg.tiers) && !has(cfg.nope)", "true"),
     ])
     func variables(_ source: String, _ expected: String) {
-        let vars = ["limit": "5", "cfg": #"{"tiers": ["gold"], "types": ["purchase"]}"#]
+        let vars = ["limit": "5", "cfg": #"{"tiers": ["gold"], "types": ["purchase"], "name": "caf\u00e9"}"#]
         #expect(run(source, variables: vars) == expected, "\(source)")
     }
 

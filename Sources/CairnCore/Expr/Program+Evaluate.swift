@@ -18,9 +18,10 @@ extension Program {
     /// with the same scratch.
     ///
     /// - Complexity: O(number of nodes evaluated, plus the JSON text walked); no allocation
-    ///   once `scratch` has grown to the largest evaluation's needs, except `matches` with
-    ///   subjects longer than 15 bytes, runtime (non-literal) regexes, zones and duration
-    ///   strings, which build Swift strings.
+    ///   once `scratch` has grown to the largest evaluation's needs, except where a Swift
+    ///   string is built: `matches` on subjects longer than 15 bytes, computed (non-literal)
+    ///   regexes, time zones and duration strings, `string(double)`, `string(duration)`,
+    ///   and `double(string)` on text longer than 15 bytes.
     public func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
         scratch.reset()
         // SAFETY: nodes, constants, operands and bytes are never empty (the compiler appends

@@ -94,7 +94,7 @@ extension Evaluator {
     }
 
     /// `getHours()` and friends: calendar fields of a timestamp in `zone`, or the whole
-    /// hours, minutes, seconds, milliseconds of a duration.
+    /// hours, minutes, seconds of a duration and its milliseconds component.
     func timeAccessor(_ function: BuiltinFunction, _ value: Value, _ zone: CELTimeZone) -> Value {
         switch value {
         case .timestamp(let ns):
@@ -104,7 +104,8 @@ extension Evaluator {
             case .getHours: return .int(ns / 3_600_000_000_000)
             case .getMinutes: return .int(ns / 60_000_000_000)
             case .getSeconds: return .int(ns / 1_000_000_000)
-            case .getMilliseconds: return .int(ns / 1_000_000)
+            // The milliseconds component (cel-spec's conformance suite), not the total.
+            case .getMilliseconds: return .int(ns % 1_000_000_000 / 1_000_000)
             default: return .error(.noSuchOverload)
             }
         case .error: return value

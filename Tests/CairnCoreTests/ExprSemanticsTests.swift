@@ -332,6 +332,13 @@ struct ExprSemanticsTests {
         ("timestamp('2009-02-13T23:31:30Z').getSeconds('-00:00')", "30"),
         ("timestamp('1945-05-07T02:41:00Z') != timestamp('1945-05-07T02:41:00Z')", "false"),
         ("timestamp('2009-02-13T23:00:00Z') <= timestamp('2009-02-13T22:59:59Z')", "false"),
+        // string.textproto
+        ("size('πέντε')", "5"), ("''.startsWith('foo')", "false"), ("''.startsWith('')", "true"),
+        ("'завтра'.startsWith('за')", "true"), ("'forté'.endsWith('té')", "true"), ("''.endsWith('')", "true"),
+        ("'hubba'.matches('ubb')", "true"), ("''.matches('foo|bar')", "false"), ("'cows'.matches('')", "true"),
+        ("''.matches('')", "true"), ("'banana'.matches('ba(na)*')", "true"), ("'mañana'.matches('a+ñ+a+')", "true"),
+        ("'' + ''", #""""#), ("'¢' + 'ÿ' + 'Ȁ'", #""¢ÿȀ""#), ("'abababc'.contains('ababc')", "true"),
+        ("'Straße'.contains('aß')", "true"), ("'hello'.contains('ol')", "false"),
         // macros.textproto, logic.textproto, lists.textproto
         ("[1, 'foo', 3].exists(e, e != '1')", "true"), ("[1, 2, 3].exists_one(e, e / 0 == 0)", "error: division by zero"),
         ("['hal', 'jarvis'].map(n, n + '!')", #"["hal!","jarvis!"]"#), ("[].filter(n, n > 0)", "[]"),

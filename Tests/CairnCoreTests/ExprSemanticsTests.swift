@@ -340,6 +340,17 @@ struct ExprSemanticsTests {
         ("'' + ''", #""""#), ("'¢' + 'ÿ' + 'Ȁ'", #""¢ÿȀ""#), ("'abababc'.contains('ababc')", "true"),
         ("'Straße'.contains('aß')", "true"), ("'hello'.contains('ol')", "false"),
         // macros.textproto, logic.textproto, lists.textproto
+        ("[1, 2, 3].exists(e, e / 0 == 17)", "error: division by zero"), ("{'key':1, 1:21}.exists(k, k != 2)", "true"),
+        ("!{'key1':1, 'key2':2}.exists(k, k == 'key3')", "true"), ("[1, 'foo', 3].all(e, e == 1)", "false"),
+        ("[1, 'foo', 3].all(e, e % 2 == 1)", "error: no such overload"), ("[1, 2, 3].all(e, 6 / (2 - e) == 6)", "false"),
+        ("[1, 2, 3].all(e, e / 0 != 17)", "error: division by zero"), ("[6, 7, 8].exists_one(foo, foo % 5 == 2)", "true"),
+        ("[0, 1, 2, 3, 4].exists_one(n, n % 2 == 1)", "false"), ("[3, 2, 1, 0].exists_one(n, 12 / n > 1)", "error: division by zero"),
+        ("{6: 'six', 7: 'seven', 8: 'eight'}.exists_one(foo, foo % 5 == 2)", "true"), ("[2, 4, 6].map(n, n / 2)", "[1,2,3]"),
+        ("[2, 1, 0].map(n, 4 / n)", "error: division by zero"), ("{1: 1, 2: 4, 3: 9}.map(x, x * x)", "[1,4,9]"),
+        ("[3, 2, 1, 0].filter(n, 12 / n > 4)", "error: division by zero"),
+        ("{0: 10, 1: 11, 2: 12, 3: 13, 4: 14}.filter(x, x % 2 == 1)", "[1,3]"),
+        // Under CEL's heterogeneous equality (2023) 1 == '10' is false, not an error.
+        ("[1, 'foo', 3].exists(e, e == '10')", "false"),
         ("[1, 'foo', 3].exists(e, e != '1')", "true"), ("[1, 2, 3].exists_one(e, e / 0 == 0)", "error: division by zero"),
         ("['hal', 'jarvis'].map(n, n + '!')", #"["hal!","jarvis!"]"#), ("[].filter(n, n > 0)", "[]"),
         ("{'key1': 1, 'key2': 2}.filter(k, k == 'key1')", #"["key1"]"#),

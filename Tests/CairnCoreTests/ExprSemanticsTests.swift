@@ -398,6 +398,33 @@ struct ExprSemanticsTests {
         #expect(_isPOD(ProgramInstruction.self))
     }
 
+    @Test("common conditions do not touch the scratch arena", arguments: [
+        "type == 'purchase' && event.props.price > 10.0", "event.props.qty in [1.0, 2.0, 3.0]",
+        "has(event.props.sku) && !has(event.props.coupon)", "event.props.price * 2.0 - 1.0 > 30.0",
+        "event.props.note == 'café' && event.props.note.startsWith('ca')", "size(event.props.tags) == 2",
+        "'sale' in event.props.tags", "event.props.items.exists(i, i.price > 10.0 && i.sku == 'b')",
+        "event.props.dims.w < event.props.dims.h", "time.getHours('+05:30') > 12 && now - time == duration(0)",
+        "[1, 2, 3].all(x, x > 0) && 2 in [1, 2]", "event.props.items[1].sku.matches('^[a-z]$')",
+    ])
+    func untouchedScratch(_ source: String) throws {
+        var fields = FieldPaths()
+        let type = fields.intern(["type"])
+        var env = ExprEnvironment(fields: fields, typeField: type, customerField: type)
+        let program = try ExprCompiler.compile(source, in: &env).get()
+        var table = [ScannedValue](repeating: .absent, count: env.fields.count)
+        let line = Array(Sample.line.utf8)
+        let scratch = EvalScratch()
+        let matched = line.withUnsafeBytes { raw in
+            table.withUnsafeMutableBufferPointer { values in
+                _ = JSONScanner(paths: env.fields).scan(raw, into: values.baseAddress!)
+                let activation = Activation(line: raw, fields: UnsafePointer(values.baseAddress!), eventTime: Sample.time)
+                return program.matches(activation, scratch: scratch)
+            }
+        }
+        #expect(matched, "\(source)")
+        #expect(scratch.values.isEmpty && scratch.bytes.isEmpty && scratch.stack.isEmpty, "\(source)")
+    }
+
     @Test("a reused scratch stops growing after the first evaluation")
     func scratchReuse() throws {
         var fields = FieldPaths()

@@ -74,6 +74,9 @@ struct CELRegex: @unchecked Sendable {
         guard case .success(let translated) = Self.translate(pattern),
               let regex = try? Regex(translated) else { return nil }
         self.regex = regex.matchingSemantics(.unicodeScalar)
+        // Regex lowers its program lazily on first use; do it now, at compile time, so the
+        // per-event path (possibly on several threads) only reads it.
+        _ = try? self.regex.firstMatch(in: "")
     }
 
     /// Why `pattern` is rejected, when the reason is one of RE2's restrictions.

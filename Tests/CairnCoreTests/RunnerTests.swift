@@ -55,6 +55,30 @@ struct RunnerTests {
         #expect(result.stats.events == 1 && result.stats.records == 1)
     }
 
+    @Test("entry conditions see the event time as 'time' and iterate event arrays")
+    func timeAndMacros() throws {
+        let pipeline = """
+            cairn: 1
+            name: shop
+            events: { customer: user_id, time: ts, type: event }
+            journeys:
+              - name: evening
+                entry: time.getHours('+02:00') >= 18 && event.items.exists(i, i.sku.startsWith('A-'))
+                steps:
+                  - send: { channel: email, template: evening }
+            """
+        let lines = [
+            #"{"event":"purchase","ts":"2024-03-01T16:05:00Z","user_id":"c-1","items":[{"sku":"B-1"},{"sku":"A-2"}]}"#,
+            #"{"event":"purchase","ts":"2024-03-01T15:59:59Z","user_id":"c-2","items":[{"sku":"A-1"}]}"#,
+            #"{"event":"purchase","ts":"2024-03-01T17:00:00Z","user_id":"c-3","items":[{"sku":"B-1"}]}"#,
+            #"{"event":"purchase","ts":"2024-03-01T17:00:00Z","user_id":"c-4"}"#,
+        ]
+        let result = try Self.run(Array(lines.map { $0 + "\n" }.joined().utf8), pipeline: pipeline)
+        let text = String(decoding: result.output, as: UTF8.self)
+        #expect(result.stats.records == 1)
+        #expect(text.contains(#""customer":"c-1""#))
+    }
+
     @Test("events that do not match produce nothing; bad lines are reported and skipped")
     func badLinesBetweenGood() throws {
         let input = """

@@ -29,6 +29,8 @@ public final class Runner {
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
     private let scratch: UnsafeMutableRawBufferPointer
     private let timeText: UnsafeMutableRawBufferPointer
+    /// The arena expressions build runtime values in; reused for every event.
+    private let evalScratch = EvalScratch()
 
     public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?) {
         self.pipeline = pipeline
@@ -224,7 +226,7 @@ public final class Runner {
         guard type.kind == .string, type.count > 0 else { return .invalid(.type, type.kind) }
         stats.events += 1
 
-        let activation = Activation(line: line, fields: UnsafePointer(values))
+        let activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
         var prepared = false
         var customerHash: UInt64 = 0
         var lineHash: UInt64 = 0
@@ -236,7 +238,7 @@ public final class Runner {
         var j = 0
         while j < journeys.count {
             defer { j += 1 }
-            guard journeys[j].entry.matches(activation) else { continue }
+            guard journeys[j].entry.matches(activation, scratch: evalScratch) else { continue }
             if !prepared {
                 prepared = true
                 lineHash = XXH64.hash(line, seed: 0)

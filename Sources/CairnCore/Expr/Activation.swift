@@ -1,21 +1,89 @@
-/// The per-event bindings an expression reads: the event's bytes and the table of values the
-/// scanner found at the pipeline's interned field paths.
+/// The per-event bindings an expression reads: the event's bytes, the table of values the
+/// scanner found at the pipeline's interned field paths, the event time (`time`, `now`) and
+/// the extra variables declared in `ExprEnvironment.variables`.
 ///
-/// Built by the runner for each event without allocating: it only holds two pointers.
+/// Built by the runner for each event without allocating: it only holds pointers.
 ///
 /// - Safety: `fields` must point to at least `ExprEnvironment.fields.count` values (one per
 ///   interned `FieldID`, `.absent` where the event has no value), and every span in them must
-///   lie within `line`. Both must stay valid while the program evaluates and while any string
-///   `Value` produced from this activation is in use.
+///   lie within `line`. `variableValues` must point to one value per declared extra variable,
+///   with spans into `variableText` (see `ExprVariables`). All must stay valid while the
+///   program evaluates and while any `Value` produced from this activation is in use.
 public struct Activation {
     /// The event's bytes (one NDJSON line).
     public var line: UnsafeRawBufferPointer
     /// Scanned values indexed by `FieldID`.
     public var fields: UnsafePointer<ScannedValue>
+    /// The event time in nanoseconds since the Unix epoch: the value of `time` and `now`.
+    public var eventTime: Int64
+    /// The JSON text the extra variables' values point into.
+    public var variableText: UnsafeRawBufferPointer
+    /// One scanned value per extra variable, in the order of `ExprEnvironment.variables`;
+    /// nil when none are declared.
+    public var variableValues: UnsafePointer<ScannedValue>?
 
     @inlinable
-    public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>) {
+    public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,
+                variableText: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                variableValues: UnsafePointer<ScannedValue>? = nil) {
         self.line = line
         self.fields = fields
+        self.eventTime = eventTime
+        self.variableText = variableText
+        self.variableValues = variableValues
+    }
+}
+
+/// Values of extra variables (`cairn eval --var NAME=JSON`), parsed and validated once.
+///
+/// Build it from the JSON texts in the order of `ExprEnvironment.variables`, keep it alive
+/// for the run, and pass its parts to each `Activation` with `withActivationParts`.
+public struct ExprVariables: Sendable {
+    /// `{"0":J0,"1":J1,...}`: the texts, wrapped so that one scan validates them all.
+    let text: [UInt8]
+    let values: [ScannedValue]
+
+    /// Validates each text as one JSON value; on failure, the index of the first invalid text.
+    public static func make(json: [String]) -> Result<ExprVariables, VariableError> {
+        var text: [UInt8] = [0x7B]
+        var paths = FieldPaths()
+        for (i, item) in json.enumerated() {
+            // Each text is checked alone first, so an error names the right variable.
+            var alone = Array("{\"v\":".utf8)
+            alone += Array(item.utf8)
+            alone.append(0x7D)
+            var single = FieldPaths()
+            single.intern(["v"])
+            var slot = [ScannedValue.absent]
+            let outcome = alone.withUnsafeBytes { raw in
+                slot.withUnsafeMutableBufferPointer { JSONScanner(paths: single).scan(raw, into: $0.baseAddress!) }
+            }
+            guard case .event = outcome, slot[0].isPresent else { return .failure(VariableError(index: i)) }
+            if i > 0 { text.append(0x2C) }
+            text += Array("\"\(i)\":".utf8)
+            text += Array(item.utf8)
+            paths.intern([String(i)])
+        }
+        text.append(0x7D)
+        var values = [ScannedValue](repeating: .absent, count: max(1, json.count))
+        let outcome = text.withUnsafeBytes { raw in
+            values.withUnsafeMutableBufferPointer { JSONScanner(paths: paths).scan(raw, into: $0.baseAddress!) }
+        }
+        guard case .event = outcome else { return .failure(VariableError(index: 0)) }
+        return .success(ExprVariables(text: text, values: values))
+    }
+
+    /// Calls `body` with the `variableText` and `variableValues` of an `Activation`.
+    public func withActivationParts<R>(
+        _ body: (UnsafeRawBufferPointer, UnsafePointer<ScannedValue>) throws -> R
+    ) rethrows -> R {
+        try text.withUnsafeBytes { raw in
+            try values.withUnsafeBufferPointer { try body(raw, $0.baseAddress!) }
+        }
+    }
+
+    /// The JSON text at `index` of `make(json:)` is not one valid JSON value.
+    public struct VariableError: Error, Sendable, Equatable {
+        public var index: Int
     }
 }

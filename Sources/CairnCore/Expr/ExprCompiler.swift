@@ -1,18 +1,16 @@
-/// Compiles CEL text into a `Program` for the supported subset, checking types statically
-/// where they are known.
+/// Compiles CEL text into a `Program`, checking types statically where they are known.
 ///
-/// What compiles now: literals (int, uint, double, string, bool, null); `event.a.b` and
-/// `event["a"]` field access (paths rooted at `event`); the string variables `type` and
-/// `customer`; `== != < <= > >= && || !`, unary `-`, `+ - * / %`, `x in [list literal]`,
-/// `has(event.a.b)`, `?:` and parentheses. Everything else the grammar accepts is reported
-/// as not supported yet, at the construct that uses it.
+/// See docs/expressions.md for the language cairn supports. Static types: literals, the
+/// variables `type`, `customer` (string), `time`, `now` (timestamp), `event` (map) and the
+/// results of functions are known; event fields, extra variables and iteration variables are
+/// `dyn`. Operators and functions with known operand types are checked against CEL's
+/// overloads (`"a" < 1` is an error); `==` and `!=` accept any pair (values of different
+/// types are unequal). JSON numbers are doubles under CEL's JSON mapping, so
+/// `event.qty + 1` could only fail at runtime: the compiler reports an int or uint operand of
+/// arithmetic with a JSON value up front, with the hint to write `1.0`.
 ///
-/// Static types: literals and `type`/`customer` (string) are known; event fields are `dyn`.
-/// Operators with known operand types are checked against CEL's overloads
-/// (`"a" < 1` is an error); `==` and `!=` accept any pair (values of different types are
-/// unequal). JSON numbers are doubles under CEL's JSON mapping, so `event.qty + 1` would be a
-/// runtime "no such overload"; the compiler reports an int or uint operand of arithmetic
-/// with an event field up front, with the hint to write `1.0`.
+/// Everything the grammar accepts that cairn does not support is reported at the construct
+/// that uses it, with its exact source range.
 public enum ExprCompiler {
     /// Parses and compiles; returns the program or all diagnostics found (parsing stops at
     /// the first syntax error; type errors are collected).
@@ -25,7 +23,7 @@ public enum ExprCompiler {
         case .success(let node): tree = node
         case .failure(let diagnostic): return .failure(ExprDiagnostics(items: [diagnostic]))
         }
-        var compiler = Compiler(env: env)
+        var compiler = ExprCompilation(env: env)
         let root = compiler.compile(tree)
         if !compiler.diagnostics.isEmpty {
             let sorted = compiler.diagnostics.enumerated().sorted {
@@ -40,15 +38,20 @@ public enum ExprCompiler {
         return .success(compiler.finish(root: root.index, type: type))
     }
 
-    /// The names an expression may use now.
-    static let variables = ["event", "type", "customer"]
+    /// The built-in variables.
+    static let variables = ["event", "type", "customer", "time", "now"]
     /// Names of the full pipeline language that a later version adds.
-    static let futureVariables: Set<String> = ["time", "now", "profile", "journey"]
+    static let futureVariables: Set<String> = ["profile", "journey"]
+    /// CEL's type names usable as values (`type(x) == int`); `type` itself is cairn's variable.
+    static let typeNames: [String: TypeTag] = [
+        "int": .int, "uint": .uint, "double": .double, "bool": .bool, "string": .string, "bytes": .bytes,
+        "list": .list, "map": .map, "null_type": .null,
+    ]
 }
 
 /// One compiled subexpression: its node, its static type (nil after a reported error, so
 /// that one mistake gives one diagnostic), and what the specialisations need to know.
-private struct Compiled {
+struct Compiled {
     var index: Int32
     var type: ExprType?
     /// Set for literals: the written value.
@@ -56,16 +59,26 @@ private struct Compiled {
     /// Set when the node loads an event field (`field`) or a string variable.
     var field: FieldID? = nil
     var isStringVariable = false
+    /// The value comes from JSON (the event, an extra variable, or an element of them), so
+    /// its numbers are doubles.
+    var fromJSON = false
 }
 
-private struct Compiler {
+/// The state of compiling one expression.
+struct ExprCompilation {
     var env: ExprEnvironment
     var diagnostics: [ExprDiagnostic] = []
     var nodes: [ProgramInstruction] = []
     var constants: [Value] = []
     var bytes: [UInt8] = []
     var operands: [Int32] = []
+    var zones: [CELTimeZone] = []
+    var regexes: [CELRegex] = []
     var fieldNames: [FieldID: String] = [:]
+    /// Iteration variables in scope, innermost last.
+    var locals: [(name: String, slot: Int32, fromJSON: Bool)] = []
+    var localCount = 0
+    var readsVariable = false
 
     init(env: ExprEnvironment) {
         self.env = env
@@ -79,8 +92,9 @@ private struct Compiler {
         constants.append(.null)
         bytes.append(0)
         operands.append(0)
-        return Program(resultType: type, nodes: nodes, constants: constants, bytes: bytes,
-                       operands: operands, root: root, fieldNames: fieldNames)
+        return Program(resultType: type, isConstant: !readsVariable, nodes: nodes, constants: constants,
+                       bytes: bytes, operands: operands, zones: zones, regexes: regexes, root: root,
+                       localCount: localCount, fieldNames: fieldNames)
     }
 
     // MARK: Emitting
@@ -97,8 +111,27 @@ private struct Compiler {
 
     mutating func intern(_ path: [String]) -> FieldID {
         let id = env.fields.intern(path)
-        fieldNames[id] = path.joined(separator: ".")
+        fieldNames[id] = path.isEmpty ? "event" : path.joined(separator: ".")
         return id
+    }
+
+    /// Appends bytes to the program's byte pool; their start.
+    mutating func pool(_ text: [UInt8]) -> Int32 {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: text)
+        return start
+    }
+
+    mutating func constant(_ value: Value, _ type: ExprType, literal: ExprNode.Literal? = nil) -> Compiled {
+        constants.append(value)
+        return Compiled(index: emit(ProgramInstruction(.constant, Int32(constants.count - 1))), type: type,
+                        literal: literal)
+    }
+
+    /// The constant value of a node, if it is one.
+    func constantValue(_ compiled: Compiled) -> Value? {
+        let node = nodes[Int(compiled.index)]
+        return node.op == .constant ? constants[Int(node.a)] : nil
     }
 
     // MARK: Expressions
@@ -107,26 +140,45 @@ private struct Compiler {
         switch node.kind {
         case .literal(let literal):
             return compileLiteral(literal, node.range)
-        case let .identifier(name, _):
-            return compileIdentifier(name, node.range)
-        case .select, .index:
-            if let path = eventPath(node), !path.isEmpty {
-                let id = intern(path)
-                return Compiled(index: emit(ProgramInstruction(.field, Int32(id))), type: .dyn, field: id)
+        case let .identifier(name, leadingDot):
+            return compileIdentifier(name, leadingDot: leadingDot, node.range)
+        case let .select(operand, field, fieldRange):
+            if let path = eventPath(node) { return loadField(path) }
+            if !locals.contains(where: { $0.name == "google" }),
+               let tag = ["google.protobuf.Timestamp": TypeTag.timestamp,
+                          "google.protobuf.Duration": .duration][dottedName(node) ?? ""] {
+                return constant(.type(tag), .type)
             }
-            return compileUnsupportedAccess(node)
+            guard let base = compile(operand), let type = base.type else { return nil }
+            guard type == .map || type == .dyn else {
+                return report("type '\(type.name)' does not support field selection", fieldRange)
+            }
+            let start = pool(Array(field.utf8))
+            return Compiled(index: emit(ProgramInstruction(.select, base.index, start, Int32(field.utf8.count))),
+                            type: .dyn, fromJSON: base.fromJSON || type == .map)
+        case let .index(operand, key):
+            if let path = eventPath(node) { return loadField(path) }
+            let base = compile(operand)
+            let index = compile(key)
+            guard let base, let index, let bt = base.type, let kt = index.type else { return nil }
+            let ok: Bool
+            switch bt {
+            case .list: ok = [.int, .uint, .double, .dyn].contains(kt)
+            case .map: ok = [.int, .uint, .double, .bool, .string, .dyn].contains(kt)
+            case .dyn: ok = true
+            default: ok = false
+            }
+            guard ok else { return overloadError("[]", [bt, kt], key.range) }
+            return Compiled(index: emit(ProgramInstruction(.index, base.index, index.index)), type: .dyn,
+                            fromJSON: base.fromJSON || (bt == .map && base.field != nil))
         case let .call(target, function, functionRange, arguments, _):
-            if target == nil && function == "has" && arguments.count == 1 {
-                return compileHas(arguments[0])
-            }
-            return report("'\(function)' is not supported yet", functionRange)
-        case .list:
-            return report("list values are not supported yet", node.range,
-                          hint: "a list literal is supported on the right of 'in'")
-        case .map:
-            return report("map literals are not supported yet", node.range)
+            return compileCall(target, function, functionRange, arguments, node.range)
+        case .list(let elements):
+            return compileList(elements)
+        case .map(let entries):
+            return compileMap(entries)
         case .message:
-            return report("message literals are not supported yet", node.range)
+            return report("message literals are not supported", node.range)
         case let .unary(op, operand, operatorRange):
             return compileUnary(op, operand, operatorRange)
         case let .binary(op, lhs, rhs, operatorRange):
@@ -137,30 +189,38 @@ private struct Compiler {
     }
 
     mutating func compileLiteral(_ literal: ExprNode.Literal, _ range: SourceRange) -> Compiled? {
-        let value: Value
-        let type: ExprType
         switch literal {
-        case .int(let v): (value, type) = (.int(v), .int)
-        case .uint(let v): (value, type) = (.uint(v), .uint)
-        case .double(let v): (value, type) = (.double(v), .double)
-        case .bool(let v): (value, type) = (.bool(v), .bool)
-        case .null: (value, type) = (.null, .null)
+        case .int(let v): return constant(.int(v), .int, literal: literal)
+        case .uint(let v): return constant(.uint(v), .uint, literal: literal)
+        case .double(let v): return constant(.double(v), .double, literal: literal)
+        case .bool(let v): return constant(.bool(v), .bool, literal: literal)
+        case .null: return constant(.null, .null, literal: literal)
         case .string(let text):
-            value = .string(StringSpan(origin: .program, escaped: false,
-                                       start: Int32(bytes.count), count: Int32(text.count)))
-            bytes.append(contentsOf: text)
-            type = .string
-        case .bytes:
-            return report("bytes literals are not supported yet", range)
+            let start = pool(text)
+            return constant(.string(StringSpan(origin: .program, escaped: false, start: start, count: Int32(text.count))),
+                            .string, literal: literal)
+        case .bytes(let data):
+            let start = pool(data)
+            return constant(.bytes(StringSpan(origin: .program, escaped: false, start: start, count: Int32(data.count))),
+                            .bytes, literal: literal)
         }
-        constants.append(value)
-        let index = emit(ProgramInstruction(.constant, Int32(constants.count - 1)))
-        return Compiled(index: index, type: type, literal: literal)
     }
 
-    mutating func compileIdentifier(_ name: String, _ range: SourceRange) -> Compiled? {
+    /// `event` as a whole or `event.a.b`: a field load; sets `readsVariable`.
+    mutating func loadField(_ path: [String]) -> Compiled {
+        readsVariable = true
+        let id = intern(path)
+        return Compiled(index: emit(ProgramInstruction(.field, Int32(id))), type: path.isEmpty ? .map : .dyn,
+                        field: id, fromJSON: true)
+    }
+
+    mutating func compileIdentifier(_ name: String, leadingDot: Bool, _ range: SourceRange) -> Compiled? {
+        if !leadingDot, let local = locals.last(where: { $0.name == name }) {
+            return Compiled(index: emit(ProgramInstruction(.local, local.slot)), type: .dyn, fromJSON: local.fromJSON)
+        }
         switch name {
         case "type", "customer":
+            readsVariable = true
             let id = name == "type" ? env.typeField : env.customerField
             if fieldNames[id] == nil {
                 fieldNames[id] = env.fields.paths.indices.contains(id)
@@ -169,9 +229,18 @@ private struct Compiler {
             return Compiled(index: emit(ProgramInstruction(.stringVariable, Int32(id))), type: .string,
                             field: id, isStringVariable: true)
         case "event":
-            return report("using the whole 'event' as a value is not supported yet", range,
-                          hint: "select a field, e.g. 'event.name'")
+            return loadField([])
+        case "time", "now":
+            readsVariable = true
+            return Compiled(index: emit(ProgramInstruction(.eventTime)), type: .timestamp)
         default:
+            if let k = env.variables.firstIndex(of: name) {
+                readsVariable = true
+                return Compiled(index: emit(ProgramInstruction(.variable, Int32(k))), type: .dyn, fromJSON: true)
+            }
+            if let tag = ExprCompiler.typeNames[name] {
+                return constant(.type(tag), .type)
+            }
             if ExprCompiler.futureVariables.contains(name) {
                 return report("'\(name)' is not supported yet", range)
             }
@@ -180,20 +249,29 @@ private struct Compiler {
     }
 
     func suggestion(for name: String) -> String {
-        let ranked = ExprCompiler.variables
-            .map { (candidate: $0, distance: editDistance(name.lowercased(), $0)) }
-            .min { $0.distance < $1.distance }!
-        if ranked.distance <= max(1, min(2, name.count / 2)) {
-            return "did you mean '\(ranked.candidate)'?"
+        let candidates = ExprCompiler.variables + env.variables + locals.map(\.name)
+        if let near = Suggestion.closest(to: name, among: candidates) ?? Suggestion.closest(to: name.lowercased(), among: candidates) {
+            return "did you mean '\(near)'?"
         }
-        return "event fields are selected from 'event', e.g. 'event.\(name)'; the variables are 'event', 'type' and 'customer'"
+        return "event fields are selected from 'event', e.g. 'event.\(name)'; the variables are "
+            + "'event', 'type', 'customer', 'time' and 'now'"
     }
 
-    /// The path of `event.a.b` / `event["a"]["b"]` chains; nil for anything else.
+    /// `a.b.c` for a chain of selections on an identifier (a qualified name); nil otherwise.
+    func dottedName(_ node: ExprNode) -> String? {
+        switch node.kind {
+        case let .identifier(name, _): return name
+        case let .select(operand, field, _): return dottedName(operand).map { "\($0).\(field)" }
+        default: return nil
+        }
+    }
+
+    /// The path of `event.a.b` / `event["a"]["b"]` chains; nil for anything else (or when an
+    /// iteration variable named `event` hides the variable).
     func eventPath(_ node: ExprNode) -> [String]? {
         switch node.kind {
-        case .identifier("event", _):
-            return []
+        case .identifier("event", false):
+            return locals.contains { $0.name == "event" } ? nil : []
         case let .select(operand, field, _):
             return eventPath(operand).map { $0 + [field] }
         case let .index(operand, key):
@@ -204,41 +282,50 @@ private struct Compiler {
         }
     }
 
-    /// Selection or indexing that is not an event path: explain what is not supported.
-    mutating func compileUnsupportedAccess(_ node: ExprNode) -> Compiled? {
-        switch node.kind {
-        case let .select(operand, _, fieldRange):
-            guard let base = compile(operand), let type = base.type else { return nil }
-            if type == .dyn {
-                return report("field selection on a computed value is not supported yet", fieldRange)
-            }
-            return report("type '\(type.name)' does not support field selection", fieldRange)
-        case let .index(operand, key):
-            if eventPath(operand) == nil {
-                guard let base = compile(operand), base.type != nil else { return nil }
-            }
-            return report("indexing is not supported yet", key.range,
-                          hint: "select event fields with event.name or event[\"name\"]")
-        default:
-            preconditionFailure("only select and index nodes")
+    // MARK: Lists and maps
+
+    mutating func compileList(_ elements: [ExprNode]) -> Compiled? {
+        var compiled: [Compiled] = []
+        var failed = false
+        for element in elements {
+            if let c = compile(element), c.type != nil { compiled.append(c) } else { failed = true }
         }
+        guard !failed else { return nil }
+        // A list of literals is a constant: its elements sit in the constants, nothing is
+        // built per event.
+        let values = compiled.compactMap(constantValue)
+        if values.count == compiled.count {
+            let start = Int32(constants.count)
+            constants.append(contentsOf: values)
+            return constant(.list(ValueRef(origin: .program, start: start, count: Int32(values.count))), .list)
+        }
+        let start = Int32(operands.count)
+        operands.append(contentsOf: compiled.map(\.index))
+        return Compiled(index: emit(ProgramInstruction(.makeList, 0, start, Int32(compiled.count))), type: .list)
     }
 
-    mutating func compileHas(_ argument: ExprNode) -> Compiled? {
-        guard case let .select(operand, field, _) = argument.kind else {
-            return report("invalid argument to has() macro", argument.range,
-                          hint: "has() takes a field selection such as has(event.a.b)")
-        }
-        guard let parentPath = eventPath(operand) else {
-            guard let base = compile(operand), let type = base.type else { return nil }
-            if type == .dyn {
-                return report("has() on a computed value is not supported yet", argument.range)
+    mutating func compileMap(_ entries: [ExprNode.MapEntry]) -> Compiled? {
+        var indices: [Int32] = []
+        var failed = false
+        for entry in entries {
+            let key = compile(entry.key)
+            let value = compile(entry.value)
+            guard let key, let value, let kt = key.type, value.type != nil else {
+                failed = true
+                continue
             }
-            return report("type '\(type.name)' does not support field selection", argument.range)
+            guard [.int, .uint, .bool, .string, .dyn].contains(kt) else {
+                _ = report("unsupported map key type '\(kt.name)'", entry.key.range,
+                           hint: "map keys are int, uint, bool or string")
+                failed = true
+                continue
+            }
+            indices += [key.index, value.index]
         }
-        let id = intern(parentPath + [field])
-        let parent = parentPath.isEmpty ? -1 : Int32(intern(parentPath))
-        return Compiled(index: emit(ProgramInstruction(.has, Int32(id), parent)), type: .bool)
+        guard !failed else { return nil }
+        let start = Int32(operands.count)
+        operands.append(contentsOf: indices)
+        return Compiled(index: emit(ProgramInstruction(.makeMap, 0, start, Int32(entries.count))), type: .map)
     }
 
     // MARK: Operators
@@ -256,10 +343,11 @@ private struct Compiler {
             guard type == .bool || type == .dyn else { return overloadError("!", [type], range) }
             return Compiled(index: emit(ProgramInstruction(.not, operand.index)), type: .bool)
         case .negate:
-            guard type == .int || type == .double || type == .dyn else {
+            guard type == .int || type == .double || type == .duration || type == .dyn else {
                 return overloadError("-", [type], range)
             }
-            return Compiled(index: emit(ProgramInstruction(.negate, operand.index)), type: type)
+            return Compiled(index: emit(ProgramInstruction(.negate, operand.index)), type: type,
+                            fromJSON: operand.fromJSON)
         }
     }
 
@@ -282,7 +370,7 @@ private struct Compiler {
             return Compiled(index: emit(ProgramInstruction(op == .equal ? .equal : .notEqual, lhs.index, rhs.index)),
                             type: .bool)
         case .less, .lessEqual, .greater, .greaterEqual:
-            let orderable: Set<ExprType> = [.int, .uint, .double, .string, .bool]
+            let orderable: Set<ExprType> = [.int, .uint, .double, .string, .bool, .bytes, .timestamp, .duration]
             let ok = (lt == .dyn && (orderable.contains(rt) || rt == .dyn))
                 || (rt == .dyn && orderable.contains(lt))
                 || (lt.isNumeric && rt.isNumeric)
@@ -321,11 +409,12 @@ private struct Compiler {
         default: .remainder
         }
         func emitted(_ type: ExprType) -> Compiled {
-            Compiled(index: emit(ProgramInstruction(opcode, lhs.index, rhs.index)), type: type)
+            Compiled(index: emit(ProgramInstruction(opcode, lhs.index, rhs.index)), type: type,
+                     fromJSON: lhs.fromJSON || rhs.fromJSON)
         }
-        // Event numbers are doubles: an int or uint meeting a dyn operand can only fail.
-        for (side, other, node) in [(lhs, rt, lhsNode), (rhs, lt, rhsNode)]
-        where other == .dyn && (side.type == .int || side.type == .uint) {
+        // JSON numbers are doubles: an int or uint meeting a JSON operand can only fail.
+        for (side, other, otherJSON, node) in [(lhs, rt, rhs.fromJSON, lhsNode), (rhs, lt, lhs.fromJSON, rhsNode)]
+        where other == .dyn && otherJSON && (side.type == .int || side.type == .uint) {
             let hint: String
             switch side.literal {
             case .int(let v): hint = "JSON numbers are doubles in CEL; write \(v).0"
@@ -334,43 +423,54 @@ private struct Compiler {
             }
             return overloadError(op.rawValue, [lt, rt], node.range, hint: hint)
         }
-        if (lt == .string || rt == .string) && (lt == .string || lt == .dyn) && (rt == .string || rt == .dyn) {
-            if op == .add { return report("'+' on strings is not supported yet", range) }
-            return overloadError(op.rawValue, [lt, rt], range)
+        let known = lt == .dyn ? rt : lt
+        if lt != .dyn && rt != .dyn {
+            switch (op, lt, rt) {
+            case (.add, .string, .string), (.add, .bytes, .bytes), (.add, .list, .list): return emitted(lt)
+            case (.add, .timestamp, .duration), (.add, .duration, .timestamp), (.subtract, .timestamp, .duration):
+                return emitted(.timestamp)
+            case (.subtract, .timestamp, .timestamp), (.add, .duration, .duration), (.subtract, .duration, .duration):
+                return emitted(.duration)
+            case (.remainder, .double, .double): return overloadError(op.rawValue, [lt, rt], range)
+            case (_, .int, .int), (_, .uint, .uint), (_, .double, .double): return emitted(lt)
+            default: return overloadError(op.rawValue, [lt, rt], range)
+            }
         }
-        switch (lt, rt) {
-        case (.dyn, .dyn): return emitted(.dyn)
-        case (.dyn, .double), (.double, .dyn), (.double, .double):
-            guard op != .remainder else { return overloadError(op.rawValue, [lt, rt], range) }
-            return emitted(.double)
-        case (.int, .int): return emitted(.int)
-        case (.uint, .uint): return emitted(.uint)
+        // One side (or both) dyn: accept what some overload could take.
+        switch known {
+        case .dyn: return emitted(.dyn)
+        case .double: return op == .remainder ? overloadError(op.rawValue, [lt, rt], range) : emitted(.double)
+        case .int, .uint: return emitted(known)
+        case .string, .bytes, .list:
+            return op == .add ? emitted(known) : overloadError(op.rawValue, [lt, rt], range)
+        case .timestamp, .duration:
+            return op == .add || op == .subtract ? emitted(.dyn) : overloadError(op.rawValue, [lt, rt], range)
         default: return overloadError(op.rawValue, [lt, rt], range)
         }
     }
 
     mutating func compileIn(_ lhsNode: ExprNode, _ rhsNode: ExprNode, _ range: SourceRange) -> Compiled? {
         let lhs = compile(lhsNode)
-        guard case .list(let elements) = rhsNode.kind else {
-            if let rhs = compile(rhsNode), rhs.type != nil {
-                return report("'in' is not supported yet with a non-literal list", range,
-                              hint: "write the list inline, e.g. type in [\"a\", \"b\"]")
+        if case .list(let elements) = rhsNode.kind {
+            // `x in [a, b]`: compared element by element, nothing is built.
+            var indices: [Int32] = []
+            var failed = false
+            for element in elements {
+                if let compiled = compile(element), compiled.type != nil {
+                    indices.append(compiled.index)
+                } else {
+                    failed = true
+                }
             }
-            return nil
+            guard let lhs, lhs.type != nil, !failed else { return nil }
+            let start = Int32(operands.count)
+            operands.append(contentsOf: indices)
+            return Compiled(index: emit(ProgramInstruction(.inList, lhs.index, start, Int32(indices.count))), type: .bool)
         }
-        var indices: [Int32] = []
-        var failed = false
-        for element in elements {
-            if let compiled = compile(element), compiled.type != nil {
-                indices.append(compiled.index)
-            } else {
-                failed = true
-            }
-        }
-        guard let lhs, lhs.type != nil, !failed else { return nil }
-        let start = Int32(operands.count)
-        operands.append(contentsOf: indices)
-        return Compiled(index: emit(ProgramInstruction(.inList, lhs.index, start, Int32(indices.count))), type: .bool)
+        let rhs = compile(rhsNode)
+        guard let lhs, let rhs, let lt = lhs.type, let rt = rhs.type else { return nil }
+        guard rt == .list || rt == .map || rt == .dyn else { return overloadError("in", [lt, rt], range) }
+        return Compiled(index: emit(ProgramInstruction(.inValue, lhs.index, rhs.index)), type: .bool)
     }
 
     mutating func compileConditional(_ conditionNode: ExprNode, _ thenNode: ExprNode,
@@ -390,24 +490,6 @@ private struct Compiler {
                                  hint: "both branches of '?:' must have the same type")
         }
         return Compiled(index: emit(ProgramInstruction(.conditional, condition.index, then.index, otherwise.index)),
-                        type: type)
+                        type: type, fromJSON: then.fromJSON || otherwise.fromJSON)
     }
-}
-
-/// Levenshtein distance, for did-you-mean hints.
-private func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }

@@ -1,7 +1,8 @@
 /// The static type of an expression, as far as the compiler knows it.
 ///
-/// Literals and the variables `type` and `customer` have known types; event fields are `dyn`
-/// (a JSON value of any kind, known only per event).
+/// Literals and most functions have known types; event fields, extra variables and
+/// iteration variables are `dyn` (a JSON value of any kind, known only per event). Lists
+/// and maps are not parameterised: their elements are `dyn` to the checker.
 public enum ExprType: Equatable, Sendable {
     case bool
     case int
@@ -11,6 +12,11 @@ public enum ExprType: Equatable, Sendable {
     case bytes
     case null
     case dyn
+    case list
+    case map
+    case timestamp
+    case duration
+    case type
 
     /// The CEL spelling used in diagnostics.
     public var name: String {
@@ -23,6 +29,11 @@ public enum ExprType: Equatable, Sendable {
         case .bytes: "bytes"
         case .null: "null_type"
         case .dyn: "dyn"
+        case .list: "list"
+        case .map: "map"
+        case .timestamp: "google.protobuf.Timestamp"
+        case .duration: "google.protobuf.Duration"
+        case .type: "type"
         }
     }
 

@@ -22,7 +22,11 @@ let package = Package(
         // The engine: no ArgumentParser, no printing, no exit.
         .target(
             name: "CairnCore",
-            dependencies: ["CZstd", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CZstd", .product(name: "Yams", package: "Yams")],
+            // Release builds skip the dynamic exclusivity checks on class properties: on the
+            // per-event path (framer, scratch arena) they cost more than the work they guard.
+            // Debug builds and the tests keep them.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // The thin command-line front end.
         .executableTarget(

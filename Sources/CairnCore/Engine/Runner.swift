@@ -21,6 +21,9 @@ public final class Runner {
     private weak var observer: (any RunObserver)?
     /// The pipeline's journeys, in file order, owned here for pointer access on the hot path.
     private let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
+    /// Each journey's entry program, unretained (the journeys above keep them alive), so that
+    /// evaluating one neither copies a `Program` nor touches a reference count.
+    private let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
     /// Decompressed bytes of the inputs finished so far.
     private var inputBase: Int64 = 0
     private let crew: ScanCrew
@@ -46,12 +49,15 @@ public final class Runner {
         self.batches = (batch(), batch())
         self.journeys = .allocate(capacity: pipeline.journeys.count)
         _ = self.journeys.initialize(from: pipeline.journeys)
+        self.entries = .allocate(capacity: pipeline.journeys.count)
+        _ = self.entries.initialize(from: pipeline.journeys.map { Unmanaged.passUnretained($0.entry.storage) })
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
 
     deinit {
         crew.stop()
+        entries.deinitialize().deallocate()
         journeys.deinitialize().deallocate()
         scratch.deallocate()
         timeText.deallocate()
@@ -235,10 +241,13 @@ public final class Runner {
         // Through a pointer: iterating the array would copy each journey and retain its
         // arrays, which cost more than evaluating a simple condition.
         let journeys = self.journeys
+        let entries = self.entries
         var j = 0
         while j < journeys.count {
             defer { j += 1 }
-            guard journeys[j].entry.matches(activation, scratch: evalScratch) else { continue }
+            guard entries[j]._withUnsafeGuaranteedRef({ $0.matches(activation, scratch: evalScratch) }) else {
+                continue
+            }
             if !prepared {
                 prepared = true
                 lineHash = XXH64.hash(line, seed: 0)

@@ -23,32 +23,32 @@ extension Program {
     ///   regexes, time zones and duration strings, `string(double)`, `string(duration)`,
     ///   and `double(string)` on text longer than 15 bytes.
     public func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
+        storage.evaluate(activation, scratch: scratch)
+    }
+}
+
+extension ProgramStorage {
+    /// `Program.evaluate`, on the program's arrays at their fixed addresses.
+    func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
         scratch.reset()
-        // SAFETY: nodes, constants, operands and bytes are never empty (the compiler appends
-        // sentinels), so their base addresses exist; all arrays outlive this call, and the
-        // evaluator reads them only at indices the compiler emitted.
-        return withUnsafeTemporaryAllocation(of: Value.self, capacity: localCount + 1) { locals in
-            nodes.withUnsafeBufferPointer { nodes in
-                constants.withUnsafeBufferPointer { constants in
-                    operands.withUnsafeBufferPointer { operands in
-                        bytes.withUnsafeBytes { bytes in
-                            zones.withUnsafeBufferPointer { zones in
-                                regexes.withUnsafeBufferPointer { regexes in
-                                    let evaluator = Evaluator(
-                                        nodes: nodes.baseAddress!, constants: constants.baseAddress!,
-                                        operands: operands.baseAddress!, programBytes: bytes,
-                                        line: activation.line, fields: activation.fields,
-                                        eventTime: activation.eventTime, variableText: activation.variableText,
-                                        variableValues: activation.variableValues, locals: locals.baseAddress!,
-                                        scratch: scratch, zones: zones, regexes: regexes)
-                                    return evaluator.eval(root)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let p = self
+        return withUnsafeTemporaryAllocation(of: Value.self, capacity: p.localCount + 1) { locals in
+            let evaluator = Evaluator(
+                nodes: p.nodes.baseAddress!, constants: p.constants.baseAddress!,
+                operands: p.operands.baseAddress!, programBytes: UnsafeRawBufferPointer(p.bytes),
+                line: activation.line, fields: activation.fields,
+                eventTime: activation.eventTime, variableText: activation.variableText,
+                variableValues: activation.variableValues, locals: locals.baseAddress!,
+                scratch: scratch, zones: UnsafeBufferPointer(p.zones), regexes: UnsafeBufferPointer(p.regexes))
+            return evaluator.eval(p.root)
         }
+    }
+
+    /// Only `bool(true)` matches.
+    @inline(__always)
+    func matches(_ activation: Activation, scratch: EvalScratch) -> Bool {
+        if case .bool(true) = evaluate(activation, scratch: scratch) { return true }
+        return false
     }
 }
 

@@ -22,17 +22,41 @@ public struct Program: Sendable {
     /// is constant is almost certainly a mistake worth a warning.
     public var isConstant: Bool
 
-    var nodes: [ProgramInstruction]
-    var constants: [Value]
-    var bytes: [UInt8]
-    var operands: [Int32]
-    var zones: [CELTimeZone]
-    var regexes: [CELRegex]
-    var root: Int32
+    let nodes: [ProgramInstruction]
+    let constants: [Value]
+    let bytes: [UInt8]
+    let operands: [Int32]
+    let zones: [CELTimeZone]
+    let regexes: [CELRegex]
+    let root: Int32
     /// Number of iteration-variable slots the macros use.
-    var localCount: Int
+    let localCount: Int
     /// Dotted paths of the fields the program reads, for error messages.
-    var fieldNames: [FieldID: String]
+    let fieldNames: [FieldID: String]
+    /// The same arrays at fixed addresses, for `evaluate`: one reference instead of six
+    /// arrays to borrow (and retain) per evaluation.
+    let storage: ProgramStorage
+
+    init(
+        resultType: ExprType, isConstant: Bool, nodes: [ProgramInstruction], constants: [Value],
+        bytes: [UInt8], operands: [Int32], zones: [CELTimeZone], regexes: [CELRegex], root: Int32,
+        localCount: Int, fieldNames: [FieldID: String]
+    ) {
+        self.resultType = resultType
+        self.isConstant = isConstant
+        self.nodes = nodes
+        self.constants = constants
+        self.bytes = bytes
+        self.operands = operands
+        self.zones = zones
+        self.regexes = regexes
+        self.root = root
+        self.localCount = localCount
+        self.fieldNames = fieldNames
+        self.storage = ProgramStorage(
+            nodes: nodes, constants: constants, bytes: bytes, operands: operands, zones: zones,
+            regexes: regexes, root: root, localCount: localCount)
+    }
 
     /// Convenience for entry conditions: only `bool(true)` matches; false, other types and
     /// errors do not.
@@ -243,4 +267,44 @@ enum BuiltinFunction: Int32, Sendable {
 /// The comprehension macros.
 enum MacroKind: Int32, Sendable {
     case all, exists, existsOne, map, mapFiltered, filter
+}
+
+/// A program's arrays copied once to fixed heap addresses, freed with the last copy of the
+/// program. Immutable after init, so it may be shared between threads.
+final class ProgramStorage: @unchecked Sendable {
+    let nodes: UnsafeMutableBufferPointer<ProgramInstruction>
+    let constants: UnsafeMutableBufferPointer<Value>
+    let bytes: UnsafeMutableRawBufferPointer
+    let operands: UnsafeMutableBufferPointer<Int32>
+    let zones: UnsafeMutableBufferPointer<CELTimeZone>
+    let regexes: UnsafeMutableBufferPointer<CELRegex>
+    let root: Int32
+    let localCount: Int
+
+    init(nodes: [ProgramInstruction], constants: [Value], bytes: [UInt8], operands: [Int32],
+         zones: [CELTimeZone], regexes: [CELRegex], root: Int32, localCount: Int) {
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            // At least one element, so that the base address exists even for an empty array.
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+            _ = buffer.initialize(from: array)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        self.nodes = copy(nodes)
+        self.constants = copy(constants)
+        self.operands = copy(operands)
+        self.zones = copy(zones)
+        self.regexes = copy(regexes)
+        self.bytes = UnsafeMutableRawBufferPointer(copy(bytes))
+        self.root = root
+        self.localCount = localCount
+    }
+
+    deinit {
+        nodes.deinitialize().deallocate()
+        constants.deinitialize().deallocate()
+        operands.deinitialize().deallocate()
+        zones.deinitialize().deallocate()
+        regexes.deinitialize().deallocate()
+        bytes.deallocate()
+    }
 }

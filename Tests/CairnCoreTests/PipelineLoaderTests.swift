@@ -728,7 +728,7 @@ struct PipelineSchemaTests {
         ("# only a comment\n", "pipeline file is empty"),
         ("just a scalar", "the pipeline must be a mapping of keys to values, not a single value"),
         ("- a\n- b\n", "the pipeline must be a mapping of keys to values, not a list"),
-        ("name: a\n---\nname: b\n", nil),
+        ("name: a\n---\nname: b\n", "a pipeline file holds one YAML document, but another starts here"),
         ("? [a, b]\n: 1\n", "keys in the pipeline must be plain names, not a list"),
         ("name: *nowhere\n", nil),
         ("name: \"a\"\n\"name\": b\n", nil),

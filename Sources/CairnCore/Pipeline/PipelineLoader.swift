@@ -54,13 +54,12 @@ public struct PipelineLoader {
         file: String, source: String, accepting acceptance: Acceptance = .runnable
     ) -> Result<PipelineSpec, PipelineErrors> {
         var loader = PipelineLoader(file: file, source: source)
-        var spec = loader.load()
+        let spec = loader.load()
         if acceptance == .runnable { loader.diagnostics += loader.unsupported }
-        let warnings = loader.diagnostics.filter { $0.severity == .warning }
         if var loaded = spec, !loader.diagnostics.contains(where: { $0.severity == .error }) {
+            let warnings = loader.diagnostics.filter { $0.severity == .warning }
             loaded.warnings = PipelineErrors(diagnostics: warnings, source: source).diagnostics
             loaded.unsupported = PipelineErrors(diagnostics: loader.unsupported, source: source).diagnostics
-            spec = loaded
             return .success(loaded)
         }
         return .failure(PipelineErrors(diagnostics: loader.diagnostics, source: source))
@@ -95,7 +94,8 @@ public struct PipelineLoader {
                       hint: "this cairn reads format 1: write 'cairn: 1'")
             }
         }
-        let name = requiredString(top, "name", in: "the pipeline", nonEmpty: true)
+        let name = requiredString(top, "name", in: "the pipeline", nonEmpty: true,
+                                  hint: "the pipeline's name, e.g. name: cart-recovery")
         var description: String?
         if let node = top["description"] { description = scalar(node, "'description'") }
         var events: EventsSpec?
@@ -211,6 +211,12 @@ public struct PipelineLoader {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
+            if problem.contains("another document") {
+                error(at: SourceLocation(line: mark.line, column: mark.column),
+                      "a pipeline file holds one YAML document, but another starts here",
+                      length: 3, hint: "remove the '---' and what follows, or move it to a file of its own")
+                return
+            }
             var hint: String?
             if let context { hint = "\(context.text) at line \(context.mark.line)" }
             error(at: SourceLocation(line: mark.line, column: mark.column), "invalid YAML: \(problem)", hint: hint)

@@ -287,7 +287,9 @@ public struct SplitSpec: Sendable {
 public struct VariantSpec: Sendable {
     public var name: Located<String>
     public var weight: Located<Int>
-    /// A holdout variant sends nothing and leaves the journey (measured, not messaged).
+    /// Customers of a holdout variant go on through the rest of the journey, but their sends
+    /// become `skip` records (reason `holdout`) while goals are still tracked: measured, not
+    /// messaged.
     public var holdout: Bool
     public var steps: [StepSpec]
 }

@@ -650,6 +650,14 @@ struct PipelineSchemaTests {
         #expect(w?.rendered(source: source).hasPrefix("p.yaml:9:12: warning: 'entry' of journey 'j' is constant") == true)
     }
 
+    @Test("warnings are reported beside the errors of a file that fails")
+    func warningsWithErrors() {
+        let source = pipeline(journey: "    priority: high").replacingOccurrences(of: "entry: type == \"a\"", with: "entry: 'true'")
+        let loaded = language(source)
+        #expect(loaded.errors.count == 1)
+        #expect(loaded.warnings.map(\.message) == ["'entry' of journey 'j' is constant: it reads no variable"])
+    }
+
     @Test("constant conditions are found in exit, hold, goal, branch, wait_for and erase too")
     func constantConditionsEverywhere() {
         let source = pipeline(
@@ -734,6 +742,7 @@ struct PipelineSchemaTests {
         ("name: \"a\"\n\"name\": b\n", nil),
         ("\tname: a\n", nil),
         ("name: &a [*a]\n", nil),
+        ("name: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000), nil),
     ] as [(String, String?)])
     func oddFiles(_ source: String, _ message: String?) {
         let found = language(source).errors

@@ -416,7 +416,7 @@ struct PipelineSchemaTests {
              message: "'default' of profile 'x' must be a single value (a number, a string, true, false or null), not a list"),
         Rule(source: pipeline(top: "profile:\n  x: { last: event.n, default: 1e999 }"), at: "1e999",
              message: "'default' of profile 'x' is not a number CEL can hold, got 1e999",
-             hint: "integers are 64-bit; quote the value to make it a string"),
+             hint: "integers are 64-bit and decimals must be finite; quote the value to make it a string"),
         Rule(source: pipeline(top: "profile:\n  x: { count: type == \"a\", window: 0s }"), at: "0s",
              message: "'window' of profile 'x' must be longer than 0s",
              hint: "a zero duration has no effect here; leave the key out or give a length"),
@@ -556,6 +556,18 @@ struct PipelineSchemaTests {
         #expect(d?.line == at.line)
         #expect(d?.column == at.column + rule.shift)
         if let hint = rule.hint { #expect(d?.hint == hint) }
+    }
+
+    @Test("a profile default is read as a typed YAML 1.2 scalar", arguments: [
+        ("true", ScalarValue.bool(true)), ("False", .bool(false)), ("~", .null), ("null", .null),
+        ("42", .int(42)), ("-7", .int(-7)), ("1.5", .double(1.5)), ("2e3", .double(2000)),
+        ("'42'", .string("42")), ("UTC", .string("UTC")), ("2024-03-01", .string("2024-03-01")),
+        ("1-2", .string("1-2")), ("yes", .string("yes")),
+    ])
+    func defaults(_ text: String, _ value: ScalarValue) throws {
+        let loaded = language(pipeline(top: "profile:\n  x: { last: event.n, default: \(text) }"))
+        #expect(loaded.errors == [])
+        #expect(loaded.spec?.profile.first?.defaultValue?.value == value)
     }
 
     @Test("zero is accepted where it means something: lateness 0s is strict time order")

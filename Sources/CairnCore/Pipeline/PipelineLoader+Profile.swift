@@ -99,8 +99,8 @@ extension PipelineLoader {
             _ = checkName(name, "channel name")
             let what = "channel '\(key)'"
             var channel = ChannelSpec(name: name)
-            // `push:` with nothing after it declares a channel without policies.
-            if case .scalar(let s) = value, s.string.isEmpty, s.style == .plain {
+            // `push:` with nothing (or null) after it declares a channel without policies.
+            if case .scalar(let s) = value, s.style == .plain, ["", "~", "null"].contains(s.string) {
                 channels.append(channel)
                 continue
             }

@@ -206,14 +206,15 @@ extension PipelineLoader {
         default: break
         }
         if let i = Int64(text) { return Located(.int(i), at) }
-        let looksNumeric = text.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
+        // A YAML number (Double accepts exactly the decimal forms here) that CEL cannot hold:
+        // an integer beyond 64 bits or a float beyond the double range.
+        let decimal = text.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
             && text.unicodeScalars.contains { ("0"..."9").contains($0) }
-        if looksNumeric {
-            if let d = Double(text), d.isFinite, !text.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) {
-                return Located(.double(d), at)
-            }
+        if decimal, let d = Double(text) {
+            let integral = text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || $0 == "-" || $0 == "+" }
+            if d.isFinite && !integral { return Located(.double(d), at) }
             error(at: at, "\(what) is not a number CEL can hold, got \(text)", length: width(text),
-                  hint: "integers are 64-bit; quote the value to make it a string")
+                  hint: "integers are 64-bit and decimals must be finite; quote the value to make it a string")
             return nil
         }
         return Located(.string(text), at)

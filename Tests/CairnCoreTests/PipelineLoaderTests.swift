@@ -784,6 +784,16 @@ struct PipelineSchemaTests {
         #expect(found.map(\.message) == ["steps nest too deeply in journey 'j'"])
     }
 
+    @Test("exactly 10000 steps are allowed, one more is an error")
+    func stepLimit() {
+        let send = "{ send: { channel: e, template: t } }"
+        let exact = pipeline(steps: "      - branch: [ { when: type == \"b\", steps: [ "
+            + Array(repeating: send, count: 9_999).joined(separator: ", ") + " ] } ]")
+        #expect(language(exact).errors == [])
+        let over = exact.replacingOccurrences(of: "steps: [ {", with: "steps: [ \(send), {")
+        #expect(language(over).errors.map(\.message) == ["the pipeline has more than 10000 steps"])
+    }
+
     @Test("aliases that multiply steps stop at the step limit")
     func aliasBomb() {
         var text = "cairn: 1\nname: t\nevents: { customer: u, time: ts, type: event }\njourneys:\n"

@@ -21,11 +21,11 @@ extension PipelineLoader {
         for (i, item) in seq.enumerated() {
             let stepPath = "\(path)[\(i)]"
             stepBudget -= 1
-            if stepBudget == 0 {
+            if stepBudget == -1 {
                 error(at: location(item), "the pipeline has more than \(Self.maximumSteps) steps",
                       hint: "YAML aliases count once per use")
             }
-            if stepBudget <= 0 { return steps }
+            if stepBudget < 0 { return steps }
             if let exitedAt, !reportedUnreachable {
                 reportedUnreachable = true
                 warning(at: location(item), "\(stepPath) of \(journey) is unreachable",

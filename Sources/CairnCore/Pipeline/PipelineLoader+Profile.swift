@@ -124,26 +124,30 @@ extension PipelineLoader {
     /// `3 per 7d`.
     mutating func frequencyCap(_ node: Node, _ what: String) -> Located<FrequencyCap>? {
         guard let text = scalar(node, what) else { return nil }
-        let at = location(node)
         let hint = "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 3, parts[1] == "per", parts[0].allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            error(at: at, "expected a cap such as 3 per 7d, got '\(text)'", length: width(text), hint: hint)
+            error(at: location(node), "expected a cap such as 3 per 7d, got '\(text)'", length: width(text), hint: hint)
             return nil
+        }
+        // Point at the part that is wrong.
+        func at(_ part: Substring) -> SourceLocation {
+            location(in: node, utf8Offset: text.utf8.distance(from: text.startIndex, to: part.startIndex))
         }
         guard let count = Int(parts[0]), count >= 1, count <= 1_000_000 else {
-            error(at: at, "the count of a cap must be between 1 and 1000000, got \(parts[0])", length: width(text),
-                  hint: hint)
+            error(at: at(parts[0]), "the count of a cap must be between 1 and 1000000, got \(parts[0])",
+                  length: width(String(parts[0])), hint: hint)
             return nil
         }
-        switch PipelineDuration.parse(String(parts[2])) {
+        let period = String(parts[2])
+        switch PipelineDuration.parse(period) {
         case .success(let per) where per.seconds > 0:
-            return Located(FrequencyCap(count: count, per: per), at)
+            return Located(FrequencyCap(count: count, per: per), location(node))
         case .success:
-            error(at: at, "the period of a cap must be longer than 0s", length: width(text), hint: hint)
+            error(at: at(parts[2]), "the period of a cap must be longer than 0s", length: width(period), hint: hint)
         case .failure(let why):
-            let (message, hint) = Self.durationProblem(String(parts[2]), why)
-            error(at: at, message, length: width(text), hint: hint)
+            let (message, hint) = Self.durationProblem(period, why)
+            error(at: at(parts[2]), message, length: width(period), hint: hint)
         }
         return nil
     }

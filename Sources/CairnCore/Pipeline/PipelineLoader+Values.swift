@@ -287,8 +287,14 @@ extension PipelineLoader {
                   hint: kind == .condition ? "write a CEL condition, e.g. type == \"purchase\"" : "write a CEL expression, e.g. event.props.sku")
             return nil
         }
+        let spec = ExpressionSpec(text: s.string, scalar: scalarPosition(node, s), role: role, kind: kind)
+        expressions.append((spec, warnIfConstant))
+        return spec
+    }
+
+    func scalarPosition(_ node: Node, _ scalar: Node.Scalar) -> ScalarPosition {
         let style: ScalarPosition.Style
-        switch s.style {
+        switch scalar.style {
         case .singleQuoted: style = .singleQuoted
         case .doubleQuoted: style = .doubleQuoted
         case .literal: style = .literal
@@ -296,10 +302,13 @@ extension PipelineLoader {
         default: style = .plain
         }
         let at = location(node)
-        let spec = ExpressionSpec(text: s.string, scalar: ScalarPosition(line: at.line, column: at.column, style: style),
-                                  role: role, kind: kind)
-        expressions.append((spec, warnIfConstant))
-        return spec
+        return ScalarPosition(line: at.line, column: at.column, style: style)
+    }
+
+    /// The file position of a part of a scalar's value (`7days` in `3 per 7days`).
+    func location(in node: Node, utf8Offset offset: Int) -> SourceLocation {
+        guard case .scalar(let s) = node else { return location(node) }
+        return scalarPosition(node, s).locate(utf8Offset: offset, in: s.string, lines: lines)
     }
 
     // MARK: - Not supported yet

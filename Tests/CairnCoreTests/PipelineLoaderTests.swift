@@ -766,6 +766,14 @@ struct PipelineSchemaTests {
         #expect(found.allSatisfy { $0.line >= 1 && $0.column >= 1 })
     }
 
+    @Test("a YAML error at the end of a file without a final newline points at the end of the last line")
+    func yamlErrorAtEnd() {
+        let found = language("name: t\nevents: { customer: u")
+        #expect(found.errors.count == 1)
+        #expect((found.errors.first?.line, found.errors.first?.column) == (2, 22))
+        #expect(found.errors.first?.rendered(source: "name: t\nevents: { customer: u").contains("events: { customer: u\n") == true)
+    }
+
     @Test("huge numbers are range errors, not traps")
     func hugeNumbers() {
         let source = pipeline(
@@ -795,6 +803,44 @@ struct PipelineSchemaTests {
         #expect(language(exact).errors == [])
         let over = exact.replacingOccurrences(of: "steps: [ {", with: "steps: [ \(send), {")
         #expect(language(over).errors.map(\.message) == ["the pipeline has more than 10000 steps"])
+    }
+
+    @Test("mutations of the complete pipeline never crash the loader, and every diagnostic is in the file")
+    func mutations() {
+        var rng = SplitMix(seed: 0x5EED_CA1)
+        let lines = Self.complete.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let fragments = ["", " ", "-", ":", "[", "]", "{", "}", "'", "\"", "&a", "*a", "!!int", "#", "0s", "\t", "é", "? x"]
+        for _ in 0..<300 {
+            var mutated = lines
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let i = Int.random(in: 0..<mutated.count, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: mutated.remove(at: i)
+                case 1: mutated.insert(mutated[Int.random(in: 0..<mutated.count, using: &rng)], at: i)
+                default:
+                    var chars = Array(mutated[i])
+                    let at = chars.isEmpty ? 0 : Int.random(in: 0..<chars.count, using: &rng)
+                    if !chars.isEmpty, Bool.random(using: &rng) { chars.remove(at: at) }
+                    chars.insert(contentsOf: fragments.randomElement(using: &rng)!, at: min(at, chars.count))
+                    mutated[i] = String(chars)
+                }
+            }
+            let source = mutated.joined(separator: "\n")
+            let lineCount = mutated.count
+            for acceptance in [PipelineLoader.Acceptance.language, .runnable] {
+                let diagnostics: [Diagnostic]
+                switch PipelineLoader.load(file: "p.yaml", source: source, accepting: acceptance) {
+                case .success(let spec):
+                    diagnostics = spec.warnings
+                    if acceptance == .runnable { _ = PipelineCompiler.compile(spec) }
+                case .failure(let errors): diagnostics = errors.diagnostics
+                }
+                for d in diagnostics {
+                    #expect(d.line >= 1 && d.line <= lineCount && d.column >= 1, "\(d.line):\(d.column) \(d.message) in\n\(source)")
+                    _ = d.rendered(source: source)
+                }
+            }
+        }
     }
 
     @Test("aliases that multiply steps stop at the step limit")

@@ -206,22 +206,32 @@ public struct PipelineLoader {
                                       length: length, message: message, hint: hint))
     }
 
+    /// A libyaml position; one past the last line (the end of a file without a final newline)
+    /// becomes the end of the last line, so that the line can be quoted.
+    func yamlLocation(_ mark: Mark) -> SourceLocation {
+        guard mark.line > lines.count, let last = lines.last else {
+            return SourceLocation(line: max(1, mark.line), column: max(1, mark.column))
+        }
+        return SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
+    }
+
     mutating func report(_ yaml: YamlError) {
         switch yaml {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let yamlMark, _),
+             .parser(let context, let problem, let yamlMark, _),
+             .composer(let context, let problem, let yamlMark, _):
+            let mark = yamlLocation(yamlMark)
             if problem.contains("another document") {
-                error(at: SourceLocation(line: mark.line, column: mark.column),
+                error(at: mark,
                       "a pipeline file holds one YAML document, but another starts here",
                       length: 3, hint: "remove the '---' and what follows, or move it to a file of its own")
                 return
             }
             var hint: String?
             if let context { hint = "\(context.text) at line \(context.mark.line)" }
-            error(at: SourceLocation(line: mark.line, column: mark.column), "invalid YAML: \(problem)", hint: hint)
+            error(at: mark, "invalid YAML: \(problem)", hint: hint)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            error(at: SourceLocation(line: context.mark.line, column: context.mark.column),
+            error(at: yamlLocation(context.mark),
                   "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
                   hint: "each key may appear once")
         case .reader(let problem, let offset, _, _):

@@ -809,7 +809,7 @@ struct PipelineSchemaTests {
     func mutations() {
         var rng = SplitMix(seed: 0x5EED_CA1)
         let lines = Self.complete.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let fragments = ["", " ", "-", ":", "[", "]", "{", "}", "'", "\"", "&a", "*a", "!!int", "#", "0s", "\t", "é", "? x"]
+        let fragments = ["", " ", "-", ":", "[", "]", "{", "}", "'", "\"", "&a", "*a", "!!int", "#", "0s", "\t", "é", "? x", "\r", "|", ">", "\\"]
         for _ in 0..<300 {
             var mutated = lines
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
@@ -826,7 +826,6 @@ struct PipelineSchemaTests {
                 }
             }
             let source = mutated.joined(separator: "\n")
-            let lineCount = mutated.count
             for acceptance in [PipelineLoader.Acceptance.language, .runnable] {
                 let diagnostics: [Diagnostic]
                 switch PipelineLoader.load(file: "p.yaml", source: source, accepting: acceptance) {
@@ -835,8 +834,14 @@ struct PipelineSchemaTests {
                     if acceptance == .runnable { _ = PipelineCompiler.compile(spec) }
                 case .failure(let errors): diagnostics = errors.diagnostics
                 }
+                let sourceLines = SourceLines.split(source)
                 for d in diagnostics {
-                    #expect(d.line >= 1 && d.line <= lineCount && d.column >= 1, "\(d.line):\(d.column) \(d.message) in\n\(source)")
+                    #expect(d.line >= 1 && d.line <= sourceLines.count && d.column >= 1,
+                            "\(d.line):\(d.column) \(d.message) in\n\(source)")
+                    if d.line >= 1 && d.line <= sourceLines.count {
+                        #expect(d.column <= sourceLines[d.line - 1].unicodeScalars.count + 1,
+                                "\(d.line):\(d.column) \(d.message) in\n\(source)")
+                    }
                     _ = d.rendered(source: source)
                 }
             }
@@ -853,5 +858,49 @@ struct PipelineSchemaTests {
         }
         let found = language(text).errors
         #expect(found.map(\.message) == ["the pipeline has more than 10000 steps"])
+    }
+}
+
+/// Positions in files with CR or CRLF line breaks, and at the end of block scalars (found by
+/// the pipeline fuzzer and the broken-pipeline corpus of the check command).
+struct PipelinePositionTests {
+    static let head = "name: t\nevents: { customer: user_id, time: ts, type: event }\njourneys:\n  - name: j\n"
+    static let send = "    steps:\n      - send: { channel: email, template: t }\n"
+
+    func diagnostics(_ source: String) -> [Diagnostic] {
+        if case .failure(let errors) = PipelineCompiler.compile(file: "p.yaml", source: source) {
+            return errors.diagnostics
+        }
+        return []
+    }
+
+    @Test("lines end at LF, CRLF or a lone CR", arguments: [
+        ("a\nb", ["a", "b"]), ("a\r\nb\r\n", ["a", "b", ""]), ("a\rb", ["a", "b"]), ("a\r\r\nb", ["a", "", "b"]),
+        ("", [""]), ("é\r\n😀", ["é", "😀"]),
+    ])
+    func lines(_ text: String, _ expected: [String]) {
+        #expect(SourceLines.split(text).map(String.init) == expected)
+    }
+
+    @Test("CRLF: an expression error is placed at its token, and its line is quoted")
+    func crlfExpressionColumn() throws {
+        let source = (Self.head + "    entry: type == \"purchase\" && custmer == \"c-1\"\n" + Self.send)
+            .replacingOccurrences(of: "\n", with: "\r\n")
+        let d = try #require(diagnostics(source).first)
+        #expect((d.line, d.column) == (5, 34))
+        #expect(d.rendered(source: source).contains("    entry: type == \"purchase\" && custmer == \"c-1\"\n"))
+    }
+
+    @Test("a lone CR inside a quoted expression is a line break, as YAML reads it")
+    func carriageReturnInsideExpression() throws {
+        let d = try #require(diagnostics(Self.head + "    entry: \"type ==\r  st&\"\n" + Self.send).first)
+        #expect((d.line, d.column) == (6, 5))
+    }
+
+    @Test("the end of a literal (|) expression is placed on its last line, not the next key's")
+    func literalBlockEnd() throws {
+        let source = Self.head + "    entry: |\n      type == \"a\" &&\n      event.sku in [\"A-1\"\n" + Self.send
+        let d = try #require(diagnostics(source).first)
+        #expect((d.line, d.column) == (7, 26))
     }
 }

@@ -43,9 +43,7 @@ public struct PipelineLoader {
     public init(file: String, source: String) {
         self.file = file
         self.source = source
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.last == "\r" ? $0.dropLast() : $0
-        }
+        self.lines = SourceLines.split(source)
     }
 
     /// Parses and validates; returns the spec (with its warnings), or all diagnostics, errors and

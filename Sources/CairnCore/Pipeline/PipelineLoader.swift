@@ -83,14 +83,11 @@ public struct PipelineLoader {
         }
         guard let top = mapping(root, "the pipeline", allowed: Self.topLevelKeys) else { return nil }
 
-        var version = 1
-        if let node = top["cairn"], let text = scalar(node, "'cairn'") {
-            if text == "1" {
-                version = 1
-            } else {
-                error(at: location(node), "unsupported pipeline format version '\(text)'", length: width(text),
-                      hint: "this cairn reads format 1: write 'cairn: 1'")
-            }
+        // Format 1 is the only one; without 'cairn' a file is format 1.
+        let version = 1
+        if let node = top["cairn"], let text = scalar(node, "'cairn'"), text != "1" {
+            error(at: location(node), "unsupported pipeline format version '\(text)'", length: width(text),
+                  hint: "this cairn reads format 1: write 'cairn: 1'")
         }
         let name = requiredString(top, "name", in: "the pipeline", nonEmpty: true,
                                   hint: "the pipeline's name, e.g. name: cart-recovery")

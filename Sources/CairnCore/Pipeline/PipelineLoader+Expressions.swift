@@ -46,10 +46,6 @@ extension PipelineLoader {
             return false
         case .identifier(let name, _):
             return !bound.contains(name)
-        case .select(let operand, _, _):
-            return reads(operand, bound: bound)
-        case .index(let operand, let index):
-            return reads(operand, bound: bound) || reads(index, bound: bound)
         case let .call(target, function, _, arguments, _):
             if let target, macros.contains(function), let first = arguments.first,
                case .identifier(let variable, false) = first.kind {
@@ -59,18 +55,24 @@ extension PipelineLoader {
             }
             if let target, reads(target, bound: bound) { return true }
             return arguments.contains { reads($0, bound: bound) }
-        case .list(let elements):
-            return elements.contains { reads($0, bound: bound) }
-        case .map(let entries):
-            return entries.contains { reads($0.key, bound: bound) || reads($0.value, bound: bound) }
-        case .message(_, let fields):
-            return fields.contains { reads($0.value, bound: bound) }
-        case let .unary(_, operand, _):
-            return reads(operand, bound: bound)
-        case let .binary(_, lhs, rhs, _):
-            return reads(lhs, bound: bound) || reads(rhs, bound: bound)
-        case let .conditional(c, t, e):
-            return reads(c, bound: bound) || reads(t, bound: bound) || reads(e, bound: bound)
+        default:
+            // The remaining kinds only combine subexpressions. Written as a default so that a
+            // kind added to the grammar later counts as reading a variable (no false warning)
+            // rather than breaking the build.
+            guard let children = subexpressions(node) else { return true }
+            return children.contains { reads($0, bound: bound) }
         }
+    }
+
+    private static func subexpressions(_ node: ExprNode) -> [ExprNode]? {
+        if case .select(let operand, _, _) = node.kind { return [operand] }
+        if case .index(let operand, let index) = node.kind { return [operand, index] }
+        if case .list(let elements) = node.kind { return elements }
+        if case .map(let entries) = node.kind { return entries.flatMap { [$0.key, $0.value] } }
+        if case .message(_, let fields) = node.kind { return fields.map(\.value) }
+        if case .unary(_, let operand, _) = node.kind { return [operand] }
+        if case .binary(_, let lhs, let rhs, _) = node.kind { return [lhs, rhs] }
+        if case .conditional(let c, let t, let e) = node.kind { return [c, t, e] }
+        return nil
     }
 }

@@ -57,14 +57,9 @@ public struct Diagnostic: Equatable, Sendable, Error {
     }
 
     static func line(_ number: Int, of source: String) -> String? {
-        var current = 1
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == number {
-                return line.last == "\r" ? String(line.dropLast()) : String(line)
-            }
-            current += 1
-        }
-        return nil
+        let lines = SourceLines.split(source)
+        guard number >= 1, number <= lines.count else { return nil }
+        return String(lines[number - 1])
     }
 }
 

@@ -2,43 +2,70 @@ import Yams
 
 /// Reads a pipeline file into a `PipelineSpec`, reporting every problem it finds.
 ///
-/// Every key is checked: a misspelt one is an error with a did-you-mean hint, and a key that
-/// belongs to the pipeline language but whose runtime is not built yet is an error saying so;
-/// nothing is silently ignored.
+/// The whole pipeline language is validated (docs/pipeline-reference.md): every key is checked
+/// (a misspelt one is an error with a did-you-mean hint), every value has its type checked at
+/// its own line and column, and every CEL expression is compiled so that its errors point
+/// inside the YAML scalar. Parts of the language whose runtime is not built yet are validated
+/// like the rest and then, when loading for a run, rejected by name; nothing is silently
+/// ignored. Warnings (unreachable steps, constant conditions, repeated branch conditions) do
+/// not stop a load; they travel in `PipelineSpec.warnings`.
 public struct PipelineLoader {
     public let file: String
     public let source: String
-    private let lines: [Substring]
-    private var diagnostics: [Diagnostic] = []
+    let lines: [Substring]
+    var diagnostics: [Diagnostic] = []
+    /// Every expression seen, to be compiled once the whole file has been read.
+    var expressions: [(spec: ExpressionSpec, warnIfConstant: Bool)] = []
+    /// Errors for the parts that this version does not run (see `Acceptance`).
+    var unsupported: [Diagnostic] = []
+    /// Above 0 while reading inside a part already reported as not supported yet, so that
+    /// only its outermost key is named.
+    var unsupportedDepth = 0
+    /// Steps left to read before the file is declared too large (aliases can multiply them).
+    var stepBudget = PipelineLoader.maximumSteps
+    /// Channels named by `send` steps, checked against `channels:` when it declares any.
+    var sentChannels: [Located<String>] = []
 
-    /// Keys of the pipeline language that this version of cairn does not run yet.
-    static let notYetTopLevel: Set<String> = ["profile", "channels", "erase"]
-    static let notYetEvents: Set<String> = ["lateness"]
-    static let notYetJourney: Set<String> = ["key", "reentry", "exit", "hold", "goal", "priority"]
-    static let notYetSteps: Set<String> = ["wait", "wait_for", "branch", "split", "exit"]
-    static let notYetSend: Set<String> = ["data"]
+    /// Most steps in a pipeline, counting nested ones (and each expansion of a YAML alias).
+    public static let maximumSteps = 10_000
+    /// Deepest nesting of step lists (`branch` in `branch` ...).
+    public static let maximumStepDepth = 32
+
+    /// What a load accepts.
+    public enum Acceptance: Sendable {
+        /// What this version of cairn runs: the parts of the language without a runtime yet are
+        /// errors ("'wait' in steps[0] of journey 'cart' is not supported yet").
+        case runnable
+        /// The whole pipeline language; `PipelineSpec.unsupported` lists what would not run.
+        case language
+    }
 
     public init(file: String, source: String) {
         self.file = file
         self.source = source
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.last == "\r" ? $0.dropLast() : $0
-        }
+        self.lines = SourceLines.split(source)
     }
 
-    /// Parses and validates; returns the spec, or all diagnostics if there is any error.
-    public static func load(file: String, source: String) -> Result<PipelineSpec, PipelineErrors> {
+    /// Parses and validates; returns the spec (with its warnings), or all diagnostics, errors and
+    /// warnings, if there is any error.
+    public static func load(
+        file: String, source: String, accepting acceptance: Acceptance = .runnable
+    ) -> Result<PipelineSpec, PipelineErrors> {
         var loader = PipelineLoader(file: file, source: source)
         let spec = loader.load()
-        if let spec, !loader.diagnostics.contains(where: { $0.severity == .error }) {
-            return .success(spec)
+        if acceptance == .runnable { loader.diagnostics += loader.unsupported }
+        if var loaded = spec, !loader.diagnostics.contains(where: { $0.severity == .error }) {
+            let warnings = loader.diagnostics.filter { $0.severity == .warning }
+            loaded.warnings = PipelineErrors(diagnostics: warnings, source: source).diagnostics
+            loaded.unsupported = PipelineErrors(diagnostics: loader.unsupported, source: source).diagnostics
+            return .success(loaded)
         }
         return .failure(PipelineErrors(diagnostics: loader.diagnostics, source: source))
     }
 
     // MARK: - Document
 
-    private mutating func load() -> PipelineSpec? {
+    mutating func load() -> PipelineSpec? {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: source) else {
@@ -54,26 +81,44 @@ public struct PipelineLoader {
             self.error(at: SourceLocation(line: 1, column: 1), "cannot parse YAML: \(error)")
             return nil
         }
-        guard let top = mapping(root, "the pipeline") else { return nil }
-        checkKeys(top, in: "the pipeline",
-                  allowed: ["cairn", "name", "description", "events", "journeys"],
-                  notYet: Self.notYetTopLevel)
+        guard let top = mapping(root, "the pipeline", allowed: Self.topLevelKeys) else { return nil }
 
-        var version = 1
-        if let node = top["cairn"] {
-            if let text = scalar(node, "'cairn'"), text != "1" {
-                error(at: location(node), "unsupported pipeline format version '\(text)'",
-                      hint: "this cairn reads format 1: write 'cairn: 1'")
-            }
-            version = 1
+        // Format 1 is the only one; without 'cairn' a file is format 1.
+        let version = 1
+        if let node = top["cairn"], let text = scalar(node, "'cairn'"), text != "1" {
+            error(at: location(node), "unsupported pipeline format version '\(text)'", length: width(text),
+                  hint: "this cairn reads format 1: write 'cairn: 1'")
         }
-        let name = requiredString(top, "name", in: "the pipeline")
+        let name = requiredString(top, "name", in: "the pipeline", nonEmpty: true,
+                                  hint: "the pipeline's name, e.g. name: cart-recovery")
         var description: String?
         if let node = top["description"] { description = scalar(node, "'description'") }
-        let events = top["events"].flatMap { eventsSpec($0) }
-        if top["events"] == nil {
+        var events: EventsSpec?
+        if let node = top["events"] {
+            events = eventsSpec(node)
+        } else {
             error(at: location(root), "missing key 'events' in the pipeline",
                   hint: "say which fields hold the customer, the time and the type, e.g. events: { customer: user_id, time: ts, type: event }")
+        }
+        var profile: [ProfileFieldSpec] = []
+        if let node = top["profile"] {
+            notYet(top, "profile", in: "the pipeline")
+            unsupportedDepth += 1
+            profile = profileSpecs(node)
+            unsupportedDepth -= 1
+        }
+        var channels: [ChannelSpec] = []
+        var channelsDeclared = false
+        if let node = top["channels"] {
+            notYet(top, "channels", in: "the pipeline")
+            unsupportedDepth += 1
+            (channels, channelsDeclared) = channelSpecs(node)
+            unsupportedDepth -= 1
+        }
+        var erase: ExpressionSpec?
+        if let node = top["erase"] {
+            notYet(top, "erase", in: "the pipeline")
+            erase = expression(node, "'erase'", kind: .condition, warnIfConstant: true)
         }
         var journeys: [JourneySpec] = []
         if let node = top["journeys"] {
@@ -82,157 +127,46 @@ public struct PipelineLoader {
             error(at: location(root), "missing key 'journeys' in the pipeline",
                   hint: "add at least one journey with 'name', 'entry' and 'steps'")
         }
+        if channelsDeclared { checkSentChannels(channels) }
+        checkExpressions(events: events)
         guard let name, let events else { return nil }
-        return PipelineSpec(file: file, source: source, version: version, name: name,
-                            description: description, events: events, journeys: journeys)
+        var spec = PipelineSpec(file: file, source: source, version: version, name: name,
+                                description: description, events: events, journeys: journeys)
+        spec.profile = profile
+        spec.channels = channels
+        spec.erase = erase
+        return spec
     }
 
-    private mutating func eventsSpec(_ node: Node) -> EventsSpec? {
-        guard let map = mapping(node, "'events'") else { return nil }
-        checkKeys(map, in: "'events'", allowed: ["customer", "time", "type", "time_format"],
-                  notYet: Self.notYetEvents)
-        let customer = requiredPath(map, "customer", parent: node)
-        let time = requiredPath(map, "time", parent: node)
-        let type = requiredPath(map, "type", parent: node)
+    static let topLevelKeys = ["cairn", "name", "description", "events", "profile", "channels", "erase", "journeys"]
+
+    mutating func eventsSpec(_ node: Node) -> EventsSpec? {
+        guard let map = mapping(node, "'events'", allowed: ["customer", "time", "type", "time_format", "lateness"])
+        else { return nil }
+        let customer = requiredPath(map, "customer")
+        let time = requiredPath(map, "time")
+        let type = requiredPath(map, "type")
         var format = TimeFormat.rfc3339
         if let f = map["time_format"], let text = scalar(f, "'time_format'") {
             if let known = TimeFormat(rawValue: text) {
                 format = known
             } else {
-                error(at: location(f), "unknown time format '\(text)'", length: text.unicodeScalars.count,
+                error(at: location(f), "unknown time format '\(text)'", length: width(text),
                       hint: Suggestion.hint(for: text, among: TimeFormat.allCases.map(\.rawValue)))
             }
         }
+        var lateness: Located<PipelineDuration>?
+        if let node = map["lateness"] {
+            notYet(map, "lateness", in: "'events'")
+            lateness = duration(node, "'lateness'", allowZero: true)
+        }
         guard let customer, let time, let type else { return nil }
-        return EventsSpec(customer: customer, time: time, type: type, timeFormat: format)
+        return EventsSpec(customer: customer, time: time, type: type, timeFormat: format, lateness: lateness)
     }
 
-    private mutating func journeySpecs(_ node: Node) -> [JourneySpec] {
-        guard case .sequence(let seq) = node else {
-            error(at: location(node), "'journeys' must be a list of journeys",
-                  hint: "write each journey as a list item: '- name: ...'")
-            return []
-        }
-        if seq.isEmpty {
-            error(at: location(node), "'journeys' is empty", hint: "add at least one journey")
-        }
-        var journeys: [JourneySpec] = []
-        var seen: [String: SourceLocation] = [:]
-        for (i, item) in seq.enumerated() {
-            let what = "journeys[\(i)]"
-            guard let map = mapping(item, what) else { continue }
-            let label = map["name"].flatMap { $0.scalar?.string }.map { "journey '\($0)'" } ?? what
-            checkKeys(map, in: label, allowed: ["name", "entry", "steps"], notYet: Self.notYetJourney)
-            let name = requiredString(map, "name", in: what)
-            if let name {
-                if name.value.isEmpty {
-                    error(at: name.location, "journey name is empty")
-                } else if let first = seen[name.value] {
-                    error(at: name.location, "duplicate journey name '\(name.value)'",
-                          length: name.value.unicodeScalars.count,
-                          hint: "first used at line \(first.line); journey names identify records and must be unique")
-                } else {
-                    seen[name.value] = name.location
-                }
-            }
-            var entry: ExpressionSpec?
-            if let node = map["entry"] {
-                entry = expression(node, "'entry' of \(label)")
-            } else {
-                error(at: location(item), "missing key 'entry' in \(label)",
-                      hint: "a CEL condition on the event, e.g. entry: type == \"add_to_cart\"")
-            }
-            var steps: [StepSpec] = []
-            if let node = map["steps"] {
-                steps = stepSpecs(node, in: label)
-            } else {
-                error(at: location(item), "missing key 'steps' in \(label)",
-                      hint: "e.g. steps: [ { send: { channel: email, template: welcome } } ]")
-            }
-            if let name, let entry {
-                journeys.append(JourneySpec(name: name, entry: entry, steps: steps))
-            }
-        }
-        return journeys
-    }
-
-    private mutating func stepSpecs(_ node: Node, in journey: String) -> [StepSpec] {
-        guard case .sequence(let seq) = node else {
-            error(at: location(node), "'steps' of \(journey) must be a list of steps")
-            return []
-        }
-        if seq.isEmpty { error(at: location(node), "'steps' of \(journey) is empty", hint: "add a 'send' step") }
-        var steps: [StepSpec] = []
-        for (i, item) in seq.enumerated() {
-            let path = "steps[\(i)]"
-            guard let map = mapping(item, "\(path) of \(journey)") else { continue }
-            checkKeys(map, in: "\(path) of \(journey)", allowed: ["id", "send"], notYet: Self.notYetSteps)
-            var name = path
-            if let idNode = map["id"], let id = scalar(idNode, "'id'") {
-                if id.isEmpty { error(at: location(idNode), "step id is empty") } else { name = id }
-            }
-            guard let sendNode = map["send"] else {
-                if !map.keys.contains(where: { Self.notYetSteps.contains($0.string ?? "") }) {
-                    error(at: location(item), "\(path) of \(journey) has no step kind",
-                          hint: "a step is one of 'send' (now), 'wait', 'wait_for', 'branch', 'split', 'exit' (later)")
-                }
-                continue
-            }
-            guard let send = mapping(sendNode, "'send' of \(path)") else { continue }
-            checkKeys(send, in: "'send' of \(path)", allowed: ["channel", "template"], notYet: Self.notYetSend)
-            let channel = requiredString(send, "channel", in: "'send' of \(path)", nonEmpty: true, parent: sendNode)
-            let template = requiredString(send, "template", in: "'send' of \(path)", nonEmpty: true, parent: sendNode)
-            if let channel, let template {
-                steps.append(StepSpec(kind: .send(channel: channel, template: template), path: name,
-                                      location: location(item)))
-            }
-        }
-        return steps
-    }
-
-    // MARK: - Values
-
-    private mutating func expression(_ node: Node, _ what: String) -> ExpressionSpec? {
-        guard case .scalar(let s) = node else {
-            error(at: location(node), "\(what) must be a CEL expression (a string)",
-                  hint: "quote it if YAML reads it as a list or mapping")
-            return nil
-        }
-        if s.string.allSatisfy({ $0 == " " || $0 == "\n" || $0 == "\t" }) {
-            error(at: location(node), "\(what) is empty")
-            return nil
-        }
-        let style: ScalarPosition.Style
-        switch s.style {
-        case .singleQuoted: style = .singleQuoted
-        case .doubleQuoted: style = .doubleQuoted
-        case .literal: style = .literal
-        case .folded: style = .folded
-        default: style = .plain
-        }
-        let at = location(node)
-        return ExpressionSpec(text: s.string, scalar: ScalarPosition(line: at.line, column: at.column, style: style))
-    }
-
-    private mutating func requiredString(
-        _ map: Node.Mapping, _ key: String, in what: String, nonEmpty: Bool = false, parent: Node? = nil
-    ) -> Located<String>? {
+    mutating func requiredPath(_ map: CheckedMapping, _ key: String) -> Located<[String]>? {
         guard let node = map[key] else {
-            error(at: parent.map(location) ?? SourceLocation(line: map.mark?.line ?? 1, column: map.mark?.column ?? 1),
-                  "missing key '\(key)' in \(what)")
-            return nil
-        }
-        guard let text = scalar(node, "'\(key)'") else { return nil }
-        if nonEmpty && text.isEmpty {
-            error(at: location(node), "'\(key)' in \(what) is empty")
-            return nil
-        }
-        return Located(text, location(node))
-    }
-
-    private mutating func requiredPath(_ map: Node.Mapping, _ key: String, parent: Node) -> Located<[String]>? {
-        guard let node = map[key] else {
-            error(at: location(parent), "missing key '\(key)' in 'events'",
+            error(at: map.location, "missing key '\(key)' in 'events'",
                   hint: "the dotted path of the event field that holds the \(key), e.g. \(key): \(key == "customer" ? "user_id" : key == "time" ? "ts" : "event")")
             return nil
         }
@@ -241,78 +175,58 @@ public struct PipelineLoader {
         if path.hasPrefix("event.") { path.removeFirst("event.".count) }
         let segments = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if path.isEmpty || segments.contains(where: \.isEmpty) {
-            error(at: location(node), "'\(text)' is not a field path", length: max(1, text.unicodeScalars.count),
+            error(at: location(node), "'\(text)' is not a field path", length: max(1, width(text)),
                   hint: "write the field's dotted path, e.g. 'user_id' or 'context.user.id'")
             return nil
         }
         return Located(segments, location(node))
     }
 
-    private mutating func scalar(_ node: Node, _ what: String) -> String? {
-        guard case .scalar(let s) = node else {
-            error(at: location(node), "\(what) must be a single value, not a \(kindName(node))")
-            return nil
-        }
-        return s.string
-    }
-
-    private mutating func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
-        guard case .mapping(let map) = node else {
-            error(at: location(node), "\(what) must be a mapping of keys to values, not a \(kindName(node))")
-            return nil
-        }
-        return map
-    }
-
-    private mutating func checkKeys(_ map: Node.Mapping, in what: String, allowed: [String], notYet: Set<String>) {
-        for (keyNode, _) in map {
-            guard let key = keyNode.scalar?.string else {
-                error(at: location(keyNode), "keys in \(what) must be plain names")
-                continue
-            }
-            if allowed.contains(key) { continue }
-            let length = max(1, key.unicodeScalars.count)
-            if notYet.contains(key) {
-                error(at: location(keyNode), "'\(key)' in \(what) is not supported yet", length: length,
-                      hint: "this version of cairn runs \(allowed.map { "'\($0)'" }.joined(separator: ", ")) here; '\(key)' arrives with a later release")
-            } else {
-                error(at: location(keyNode), "unknown key '\(key)' in \(what)", length: length,
-                      hint: Suggestion.hint(for: key, among: allowed + notYet.sorted()))
-            }
-        }
-    }
-
     // MARK: - Reporting
 
-    private func kindName(_ node: Node) -> String {
-        switch node {
-        case .scalar: return "single value"
-        case .mapping: return "mapping"
-        case .sequence: return "list"
-        case .alias: return "alias"
-        }
-    }
-
-    private func location(_ node: Node) -> SourceLocation {
+    func location(_ node: Node) -> SourceLocation {
         guard let mark = node.mark else { return SourceLocation(line: 1, column: 1) }
         return SourceLocation(line: mark.line, column: mark.column)
     }
+
+    func width(_ text: String) -> Int { max(1, text.unicodeScalars.count) }
 
     mutating func error(at location: SourceLocation, _ message: String, length: Int = 1, hint: String? = nil) {
         diagnostics.append(Diagnostic(.error, file: file, line: location.line, column: location.column,
                                       length: length, message: message, hint: hint))
     }
 
-    private mutating func report(_ yaml: YamlError) {
+    mutating func warning(at location: SourceLocation, _ message: String, length: Int = 1, hint: String? = nil) {
+        diagnostics.append(Diagnostic(.warning, file: file, line: location.line, column: location.column,
+                                      length: length, message: message, hint: hint))
+    }
+
+    /// A libyaml position; one past the last line (the end of a file without a final newline)
+    /// becomes the end of the last line, so that the line can be quoted.
+    func yamlLocation(_ mark: Mark) -> SourceLocation {
+        guard mark.line > lines.count, let last = lines.last else {
+            return SourceLocation(line: max(1, mark.line), column: max(1, mark.column))
+        }
+        return SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
+    }
+
+    mutating func report(_ yaml: YamlError) {
         switch yaml {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let yamlMark, _),
+             .parser(let context, let problem, let yamlMark, _),
+             .composer(let context, let problem, let yamlMark, _):
+            let mark = yamlLocation(yamlMark)
+            if problem.contains("another document") {
+                error(at: mark,
+                      "a pipeline file holds one YAML document, but another starts here",
+                      length: 3, hint: "remove the '---' and what follows, or move it to a file of its own")
+                return
+            }
             var hint: String?
             if let context { hint = "\(context.text) at line \(context.mark.line)" }
-            error(at: SourceLocation(line: mark.line, column: mark.column), "invalid YAML: \(problem)", hint: hint)
+            error(at: mark, "invalid YAML: \(problem)", hint: hint)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            error(at: SourceLocation(line: context.mark.line, column: context.mark.column),
+            error(at: yamlLocation(context.mark),
                   "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
                   hint: "each key may appear once")
         case .reader(let problem, let offset, _, _):
@@ -326,6 +240,18 @@ public struct PipelineLoader {
     /// The location of an offset inside an expression, for the compiler's diagnostics.
     func locate(_ expression: ExpressionSpec, utf8Offset: Int) -> SourceLocation {
         expression.scalar.locate(utf8Offset: utf8Offset, in: expression.text, lines: lines)
+    }
+
+    /// An expression's diagnostics placed in the file, at the token each one is about.
+    func place(_ errors: ExprDiagnostics, of expression: ExpressionSpec) -> [Diagnostic] {
+        errors.items.map { item in
+            let at = locate(expression, utf8Offset: item.range.start)
+            let end = locate(expression, utf8Offset: max(item.range.start, item.range.end))
+            let length = end.line == at.line ? max(1, end.column - at.column) : 1
+            return Diagnostic(item.severity == .error ? .error : .warning, file: file,
+                              line: at.line, column: at.column, length: length,
+                              message: item.message, hint: item.hint)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 /// A pipeline file as written: what the YAML says, with where it says it.
 ///
-/// The loader produces a `PipelineSpec`; `PipelineCompiler` turns it into a
+/// The loader produces a `PipelineSpec` for the whole pipeline language (docs/pipeline-reference.md),
+/// every value validated; `PipelineCompiler` turns the part this version runs into a
 /// `CompiledPipeline`, the form the hot path runs.
 public struct PipelineSpec: Sendable {
     public var file: String
@@ -9,7 +10,20 @@ public struct PipelineSpec: Sendable {
     public var name: Located<String>
     public var description: String?
     public var events: EventsSpec
+    /// `profile:` in file order; empty when absent.
+    public var profile: [ProfileFieldSpec] = []
+    /// `channels:` in file order; empty when absent (then any channel name may be sent to).
+    public var channels: [ChannelSpec] = []
+    /// `erase:`, the condition that purges a customer.
+    public var erase: ExpressionSpec?
     public var journeys: [JourneySpec]
+    /// Findings that do not stop the pipeline (unreachable steps, constant conditions, ...),
+    /// in file order.
+    public var warnings: [Diagnostic] = []
+    /// The parts of the file that this version of cairn cannot run yet, as errors at their
+    /// keys, in file order. Empty for a spec loaded for a run (they fail the load); a spec
+    /// loaded with `.language` keeps them here, and `PipelineCompiler` refuses it if any.
+    public var unsupported: [Diagnostic] = []
 }
 
 /// A value and the position of the YAML node it came from.
@@ -23,13 +37,19 @@ public struct Located<Value: Sendable>: Sendable {
     }
 }
 
+extension Located: Equatable where Value: Equatable {}
+
 /// A position in a pipeline file: 1-based line and column (Unicode scalars).
-public struct SourceLocation: Equatable, Sendable {
+public struct SourceLocation: Equatable, Hashable, Sendable, Comparable {
     public var line: Int
     public var column: Int
     public init(line: Int, column: Int) {
         self.line = line
         self.column = column
+    }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
     }
 }
 
@@ -39,6 +59,8 @@ public struct EventsSpec: Sendable {
     public var time: Located<[String]>
     public var type: Located<[String]>
     public var timeFormat: TimeFormat
+    /// `lateness:`: how far out of time order an event may arrive and still be applied in order.
+    public var lateness: Located<PipelineDuration>?
 }
 
 /// How the event time field is written.
@@ -51,27 +73,223 @@ public enum TimeFormat: String, Sendable, CaseIterable {
     case epochMilliseconds = "epoch_ms"
 }
 
-/// One journey: who enters (`entry`), and the steps they go through.
-public struct JourneySpec: Sendable {
-    public var name: Located<String>
-    public var entry: ExpressionSpec
-    public var steps: [StepSpec]
-}
-
 /// A CEL expression and the YAML scalar that holds it, so that a diagnostic at a byte offset of
 /// the expression can be placed at the right line and column of the file.
 public struct ExpressionSpec: Sendable {
     public var text: String
     public var scalar: ScalarPosition
+    /// Where it sits, for messages: `'entry' of journey 'cart'`.
+    public var role: String = ""
+    /// A condition (`COND`: must be a bool) or a value (`EXPR`: any type).
+    public var kind: Kind = .condition
+
+    public enum Kind: Sendable, Equatable { case condition, value }
+
+    public var location: SourceLocation { SourceLocation(line: scalar.line, column: scalar.column) }
+}
+
+// MARK: - Profile and channels
+
+/// One per-customer aggregate of `profile:`, e.g. `carts_24h: { count: type == "add_to_cart", window: 24h }`.
+public struct ProfileFieldSpec: Sendable {
+    /// What is aggregated: exactly one of these keys per field.
+    public enum Aggregate: Sendable {
+        /// `count: COND`: the number of events that match.
+        case count(ExpressionSpec)
+        /// `sum: EXPR`: the sum of a number over the events that match `where`.
+        case sum(ExpressionSpec)
+        /// `min: EXPR`, `max: EXPR`: the least or greatest value.
+        case min(ExpressionSpec)
+        case max(ExpressionSpec)
+        /// `last: EXPR`: the value at the latest event that matches `where`.
+        case last(ExpressionSpec)
+
+        public var keyword: String {
+            switch self {
+            case .count: "count"
+            case .sum: "sum"
+            case .min: "min"
+            case .max: "max"
+            case .last: "last"
+            }
+        }
+    }
+
+    public var name: Located<String>
+    public var aggregate: Aggregate
+    /// `where: COND` (not with `count`, whose own condition filters).
+    public var filter: ExpressionSpec?
+    /// `window: DURATION`: only events of the last `window` count; none means all time.
+    public var window: Located<PipelineDuration>?
+    /// `minus: COND` (`count` only): events that decrement the count.
+    public var minus: ExpressionSpec?
+    /// `default:` the value before any event matched (not with `count`, which starts at 0).
+    public var defaultValue: Located<ScalarValue>?
+}
+
+/// A YAML scalar read as a typed value (YAML 1.2 core schema): `true`, `42`, `1.5`, `"UTC"`, `null`.
+public enum ScalarValue: Equatable, Sendable {
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case null
+}
+
+/// A delivery channel's policies, `channels: { email: { cap: 3 per 7d, ... } }`.
+public struct ChannelSpec: Sendable {
+    public var name: Located<String>
+    /// `cap: N per DURATION`: at most N sends in any window of that length.
+    public var cap: Located<FrequencyCap>?
+    /// `quiet: HH:MM-HH:MM`: local hours when nothing is sent on this channel.
+    public var quiet: Located<QuietHours>?
+    /// `timezone: EXPR`: the customer's IANA zone name, for `quiet`; UTC when absent.
+    public var timezone: ExpressionSpec?
+    /// `consent: COND`: the customer accepts this channel.
+    public var consent: ExpressionSpec?
+}
+
+/// `3 per 7d`.
+public struct FrequencyCap: Equatable, Sendable {
+    public var count: Int
+    public var per: PipelineDuration
+}
+
+/// `21:00-08:00`: from `start` up to (excluding) `end`, in minutes after local midnight; wraps
+/// past midnight when `end < start`.
+public struct QuietHours: Equatable, Sendable {
+    public var start: Int
+    public var end: Int
+}
+
+// MARK: - Journeys
+
+/// One journey: who enters (`entry`), the policies around it, and the steps they go through.
+public struct JourneySpec: Sendable {
+    public var name: Located<String>
+    public var entry: ExpressionSpec
+    /// `key: EXPR`: one instance per value (default: one per customer).
+    public var key: ExpressionSpec?
+    public var reentry: ReentrySpec?
+    /// `exit: COND`: leave at once when an event matches.
+    public var exit: ExpressionSpec?
+    /// `hold: COND`: sends wait while it holds.
+    public var hold: ExpressionSpec?
+    public var goal: GoalSpec?
+    /// `priority:` higher first when a cap allows only one send; default 0.
+    public var priority: Located<Int>?
+    public var steps: [StepSpec]
+    /// The journey's list item.
+    public var location: SourceLocation
+}
+
+/// `reentry: { mode: after_exit, cooldown: 1d, max: 10 }`.
+public struct ReentrySpec: Sendable {
+    public var mode: Located<ReentryMode>
+    /// Least time between two entries of the same customer (and key).
+    public var cooldown: Located<PipelineDuration>?
+    /// Most entries per customer (and key), at least 1.
+    public var max: Located<Int>?
+}
+
+/// When a customer already in (or once through) a journey may enter it again.
+public enum ReentryMode: String, Sendable, CaseIterable {
+    /// Once per customer (and key), ever.
+    case never
+    /// Again after the previous instance has left the journey (the default).
+    case afterExit = "after_exit"
+    /// Every matching event starts a new instance, even while one is running.
+    case always
+}
+
+/// `goal: { when: COND, within: DURATION }`: conversion tracking.
+public struct GoalSpec: Sendable {
+    public var when: ExpressionSpec
+    /// How long after entry a goal still counts; none means until the instance ends.
+    public var within: Located<PipelineDuration>?
 }
 
 /// One step of a journey.
 public struct StepSpec: Sendable {
     public enum Kind: Sendable {
-        case send(channel: Located<String>, template: Located<String>)
+        case send(SendSpec)
+        case wait(Located<PipelineDuration>)
+        case waitFor(WaitForSpec)
+        case branch([BranchArmSpec])
+        case split(SplitSpec)
+        case exit(reason: Located<String>)
+
+        /// The YAML key of this kind of step.
+        public var keyword: String {
+            switch self {
+            case .send: "send"
+            case .wait: "wait"
+            case .waitFor: "wait_for"
+            case .branch: "branch"
+            case .split: "split"
+            case .exit: "exit"
+            }
+        }
     }
     public var kind: Kind
-    /// `steps[0]`, `steps[1]`: the step's name in records.
+    /// The step's position from the journey's `steps`, as a YAML path: `steps[0]`,
+    /// `steps[3].branch[0].steps[1]`, `steps[4].split.variants.discount.steps[0]`.
     public var path: String
+    /// `id:`, which names the step in records instead of its path.
+    public var id: Located<String>?
+    /// The step's list item.
     public var location: SourceLocation
+
+    /// The step's name in records: its `id`, else its path.
+    public var name: String { id?.value ?? path }
+}
+
+/// `send: { channel, template, data }`.
+public struct SendSpec: Sendable {
+    public var channel: Located<String>
+    public var template: Located<String>
+    /// `data:` name → expression, in file order; empty when absent.
+    public var data: [DataFieldSpec] = []
+}
+
+/// One `name: EXPR` of a send's `data`.
+public struct DataFieldSpec: Sendable {
+    public var name: Located<String>
+    public var value: ExpressionSpec
+}
+
+/// `wait_for: { event: COND, timeout: DURATION }` with its sibling `then:` and `else:` steps.
+public struct WaitForSpec: Sendable {
+    public var event: ExpressionSpec
+    public var timeout: Located<PipelineDuration>
+    /// Run when a matching event arrives in time.
+    public var then: [StepSpec]
+    /// Run on timeout.
+    public var otherwise: [StepSpec]
+}
+
+/// One arm of a `branch`: `{ when: COND, steps: [...] }`, or the final `{ else: [...] }`
+/// (`when` nil).
+public struct BranchArmSpec: Sendable {
+    public var when: ExpressionSpec?
+    public var steps: [StepSpec]
+    public var location: SourceLocation
+}
+
+/// `split: { salt, variants }`: a deterministic weighted choice per customer.
+public struct SplitSpec: Sendable {
+    public var salt: Located<String>
+    /// In file order.
+    public var variants: [VariantSpec]
+}
+
+/// One variant of a split.
+public struct VariantSpec: Sendable {
+    public var name: Located<String>
+    public var weight: Located<Int>
+    /// Customers of a holdout variant go on through the rest of the journey, but their sends
+    /// become `skip` records (reason `holdout`) while goals are still tracked: measured, not
+    /// messaged.
+    public var holdout: Bool
+    public var steps: [StepSpec]
 }

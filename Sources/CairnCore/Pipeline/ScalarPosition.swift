@@ -31,6 +31,11 @@ public struct ScalarPosition: Sendable, Equatable {
             bytes += String(scalar).utf8.count
             target += 1
         }
+        // The end of a block scalar's value lies after its kept final line break(s), that is
+        // on the line of whatever follows; report it at the end of the last line of text.
+        if target == decoded.count, style == .literal || style == .folded {
+            while target > 0, decoded[target - 1] == "\n" { target -= 1 }
+        }
         var rawLine = line - 1
         var rawColumn = column - 1
         guard rawLine >= 0, rawLine < lines.count else { return SourceLocation(line: line, column: column) }

@@ -1,0 +1,204 @@
+import Yams
+
+extension PipelineLoader {
+    static let aggregateKeys = ["count", "sum", "min", "max", "last"]
+    static let profileFieldKeys = aggregateKeys + ["where", "window", "minus", "default"]
+
+    // MARK: - profile
+
+    mutating func profileSpecs(_ node: Node) -> [ProfileFieldSpec] {
+        guard let map = namedMapping(node, "'profile'") else { return [] }
+        var fields: [ProfileFieldSpec] = []
+        for key in map.order {
+            guard let keyNode = map.keyNode(key), let value = map[key] else { continue }
+            let name = Located(key, location(keyNode))
+            if !Self.isIdentifier(key) {
+                error(at: name.location, "profile name '\(key)' is not an identifier", length: width(key),
+                      hint: "expressions read it as profile.NAME: use letters, digits and '_', starting with a letter or '_'")
+            }
+            if let field = profileField(value, name: name) { fields.append(field) }
+        }
+        return fields
+    }
+
+    mutating func profileField(_ node: Node, name: Located<String>) -> ProfileFieldSpec? {
+        let what = "profile '\(name.value)'"
+        guard let map = mapping(node, what, allowed: Self.profileFieldKeys) else { return nil }
+        let kinds = map.order.filter { Self.aggregateKeys.contains($0) }
+        if kinds.isEmpty {
+            if map.rejectedKeys == 0 {
+                error(at: map.location, "\(what) has no aggregate",
+                      hint: "give exactly one of 'count: COND', 'sum: EXPR', 'min: EXPR', 'max: EXPR', 'last: EXPR'")
+            }
+            return nil
+        }
+        for extra in kinds.dropFirst() {
+            let at = map.keyNode(extra).map(location) ?? map.location
+            error(at: at, "\(what) has two aggregates, '\(kinds[0])' and '\(extra)'", length: width(extra),
+                  hint: "a profile field computes one aggregate; define another field for '\(extra)'")
+        }
+        let kind = kinds[0]
+        guard let kindNode = map[kind] else { return nil }
+        let expr = expression(kindNode, "'\(kind)' of \(what)", kind: kind == "count" ? .condition : .value)
+
+        var filter: ExpressionSpec?
+        if let node = map["where"] {
+            if kind == "count" {
+                misplaced(map, "where", what, hint: "the condition of 'count' already selects the events: combine them with '&&'")
+            } else {
+                filter = expression(node, "'where' of \(what)", kind: .condition)
+            }
+        }
+        var window: Located<PipelineDuration>?
+        if let node = map["window"] { window = duration(node, "'window' of \(what)") }
+        var minus: ExpressionSpec?
+        if let node = map["minus"] {
+            if kind != "count" {
+                misplaced(map, "minus", what, hint: "'minus' subtracts matching events from a 'count'")
+            } else {
+                minus = expression(node, "'minus' of \(what)", kind: .condition)
+            }
+        }
+        var defaultValue: Located<ScalarValue>?
+        if let node = map["default"] {
+            if kind == "count" {
+                misplaced(map, "default", what, hint: "a count starts at 0")
+            } else {
+                defaultValue = scalarValue(node, "'default' of \(what)")
+            }
+        }
+        guard let expr else { return nil }
+        let aggregate: ProfileFieldSpec.Aggregate
+        switch kind {
+        case "count": aggregate = .count(expr)
+        case "sum": aggregate = .sum(expr)
+        case "min": aggregate = .min(expr)
+        case "max": aggregate = .max(expr)
+        default: aggregate = .last(expr)
+        }
+        return ProfileFieldSpec(name: name, aggregate: aggregate, filter: filter, window: window,
+                                minus: minus, defaultValue: defaultValue)
+    }
+
+    /// A key that exists but does not apply next to its siblings.
+    mutating func misplaced(_ map: CheckedMapping, _ key: String, _ what: String, hint: String) {
+        let at = map.keyNode(key).map(location) ?? map.location
+        let kind = map.order.first { Self.aggregateKeys.contains($0) } ?? ""
+        error(at: at, "'\(key)' does not apply to '\(kind)' in \(what)", length: width(key), hint: hint)
+    }
+
+    // MARK: - channels
+
+    /// The channels, and whether the file declares any (then sends must use them).
+    mutating func channelSpecs(_ node: Node) -> ([ChannelSpec], Bool) {
+        guard let map = namedMapping(node, "'channels'") else { return ([], false) }
+        var channels: [ChannelSpec] = []
+        for key in map.order {
+            guard let keyNode = map.keyNode(key), let value = map[key] else { continue }
+            let name = Located(key, location(keyNode))
+            _ = checkName(name, "channel name")
+            let what = "channel '\(key)'"
+            var channel = ChannelSpec(name: name)
+            // `push:` with nothing (or null) after it declares a channel without policies.
+            if case .scalar(let s) = value, s.style == .plain, ["", "~", "null"].contains(s.string) {
+                channels.append(channel)
+                continue
+            }
+            guard let fields = mapping(value, what, allowed: ["cap", "quiet", "timezone", "consent"]) else {
+                channels.append(channel)
+                continue
+            }
+            if let node = fields["cap"] { channel.cap = frequencyCap(node, "'cap' of \(what)") }
+            if let node = fields["quiet"] { channel.quiet = quietHours(node, "'quiet' of \(what)") }
+            if let node = fields["timezone"] {
+                channel.timezone = expression(node, "'timezone' of \(what)", kind: .value)
+            }
+            if let node = fields["consent"] {
+                channel.consent = expression(node, "'consent' of \(what)", kind: .condition)
+            }
+            channels.append(channel)
+        }
+        return (channels, !map.order.isEmpty)
+    }
+
+    /// `3 per 7d`.
+    mutating func frequencyCap(_ node: Node, _ what: String) -> Located<FrequencyCap>? {
+        guard let text = scalar(node, what) else { return nil }
+        let hint = "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 3, parts[1] == "per", parts[0].allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            error(at: location(node), "expected a cap such as 3 per 7d, got '\(text)'", length: width(text), hint: hint)
+            return nil
+        }
+        // Point at the part that is wrong.
+        func at(_ part: Substring) -> SourceLocation {
+            location(in: node, utf8Offset: text.utf8.distance(from: text.startIndex, to: part.startIndex))
+        }
+        guard let count = Int(parts[0]), count >= 1, count <= 1_000_000 else {
+            error(at: at(parts[0]), "the count of a cap must be between 1 and 1000000, got \(parts[0])",
+                  length: width(String(parts[0])), hint: hint)
+            return nil
+        }
+        let period = String(parts[2])
+        switch PipelineDuration.parse(period) {
+        case .success(let per) where per.seconds > 0:
+            return Located(FrequencyCap(count: count, per: per), location(node))
+        case .success:
+            error(at: at(parts[2]), "the period of a cap must be longer than 0s", length: width(period), hint: hint)
+        case .failure(let why):
+            let (message, hint) = Self.durationProblem(period, why)
+            error(at: at(parts[2]), message, length: width(period), hint: hint)
+        }
+        return nil
+    }
+
+    /// `21:00-08:00`.
+    mutating func quietHours(_ node: Node, _ what: String) -> Located<QuietHours>? {
+        guard let text = scalar(node, what) else { return nil }
+        let at = location(node)
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: " \t") }
+        func minutes(_ clock: String) -> Int? {
+            let hm = clock.split(separator: ":", omittingEmptySubsequences: false)
+            guard hm.count == 2, (1...2).contains(hm[0].count), hm[1].count == 2,
+                  hm.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+                  let h = Int(hm[0]), let m = Int(hm[1]), h < 24, m < 60 else { return nil }
+            return h * 60 + m
+        }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]) else {
+            error(at: at, "expected quiet hours such as 21:00-08:00, got '\(text)'", length: width(text),
+                  hint: "local times HH:MM-HH:MM on a 24-hour clock; the range may wrap past midnight")
+            return nil
+        }
+        if start == end {
+            error(at: at, "quiet hours '\(text)' start and end at the same time", length: width(text),
+                  hint: "give a range such as 21:00-08:00, or leave 'quiet' out")
+            return nil
+        }
+        return Located(QuietHours(start: start, end: end), at)
+    }
+
+    /// With `channels:` declared, every `send` must name one of them.
+    mutating func checkSentChannels(_ channels: [ChannelSpec]) {
+        let names = channels.map(\.name.value)
+        for used in sentChannels where !names.contains(used.value) {
+            let near = Suggestion.closest(to: used.value, among: names)
+            error(at: used.location, "unknown channel '\(used.value)'", length: width(used.value),
+                  hint: near.map { "did you mean '\($0)'?" }
+                    ?? "declare it under 'channels' (declared: \(names.map { "'\($0)'" }.joined(separator: ", ")))")
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
+}

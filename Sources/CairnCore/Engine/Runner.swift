@@ -27,6 +27,7 @@ public final class Runner {
     /// Decompressed bytes of the inputs finished so far.
     private var inputBase: Int64 = 0
     private let crew: ScanCrew
+    private let mapping: EventMapping
     /// Two batches: one is scanned while the other is processed.
     private var batches: (LineBatch, LineBatch)
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
@@ -41,6 +42,7 @@ public final class Runner {
         self.output = output
         self.observer = observer
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
+        self.mapping = EventMapping(pipeline)
         self.crew = ScanCrew(scanner: scanner, helper: options.parallelScan)
         func batch() -> LineBatch {
             LineBatch(arenaBytes: options.batchBytes, maxLineLength: options.maxLineLength,
@@ -154,13 +156,13 @@ public final class Runner {
                 if let end = reportBad(bad) { return end }
             } else {
                 let line = batch.line(i)
-                let problem: LineProblem
+                let problem: EventMapping.Problem?
                 do {
                     problem = try process(line, outcome: batch.outcomes[i], values: batch.values(i))
                 } catch {
                     return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
                 }
-                if problem != .none {
+                if let problem {
                     let bad = badLine(problem, source: source.name,
                                       line: Line(bytes: line, number: entry.number, offset: entry.offset))
                     if let end = reportBad(bad) { return end }
@@ -197,39 +199,17 @@ public final class Runner {
 
     // MARK: - The hot path
 
-    /// Why a line is not a usable event; `.none` when it is.
-    enum LineProblem: Equatable {
-        case none
-        case json(ScanError)
-        case notObject(JSONKind)
-        case missing(MappedField)
-        case invalid(MappedField, JSONKind)
-        case invalidTime(JSONKind)
-    }
-
-    enum MappedField: Equatable { case customer, time, type }
-
     /// Maps one scanned line, runs the journeys and writes their records.
     @inline(__always)
     private func process(
         _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>
-    ) throws(OutputError) -> LineProblem {
-        switch outcome {
-        case .event: break
-        case .notObject(let kind): return .notObject(kind)
-        case .invalid(let error): return .json(error)
+    ) throws(OutputError) -> EventMapping.Problem? {
+        let ns: Int64
+        switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch) {
+        case .event(let time): ns = time
+        case .bad(let problem): return problem
         }
         let customer = values[pipeline.customerField]
-        let time = values[pipeline.timeField]
-        let type = values[pipeline.typeField]
-        guard customer.isPresent else { return .missing(.customer) }
-        guard customer.count > 0, customer.kind == .string || (customer.kind == .number && customer.isInteger) else {
-            return .invalid(.customer, customer.kind)
-        }
-        guard time.isPresent else { return .missing(.time) }
-        guard let ns = eventTime(time, line) else { return .invalidTime(time.kind) }
-        guard type.isPresent else { return .missing(.type) }
-        guard type.kind == .string, type.count > 0 else { return .invalid(.type, type.kind) }
         stats.events += 1
 
         let activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
@@ -273,27 +253,7 @@ public final class Runner {
                                 customer: customerOut, timeCount: timeCount)
             }
         }
-        return .none
-    }
-
-    @inline(__always)
-    private func eventTime(_ value: ScannedValue, _ line: UnsafeRawBufferPointer) -> Int64? {
-        let span = UnsafeRawBufferPointer(rebasing: line[Int(value.start)..<Int(value.end)])
-        switch pipeline.timeFormat {
-        case .rfc3339:
-            guard value.kind == .string else { return nil }
-            if value.hasEscapes {
-                let n = JSONString.unescape(span, into: scratch) ?? 0
-                return EventTime.parseRFC3339(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-            }
-            return EventTime.parseRFC3339(span)
-        case .epochSeconds:
-            guard value.kind == .number else { return nil }
-            return EventTime.parseEpochSeconds(span)
-        case .epochMilliseconds:
-            guard value.kind == .number else { return nil }
-            return EventTime.parseEpochMilliseconds(span)
-        }
+        return nil
     }
 
     private static let actionHead: [UInt8] = Array(#"{"kind":"action","id":""#.utf8)
@@ -343,65 +303,10 @@ public final class Runner {
 
     // MARK: - Reporting
 
-    private func badLine(_ problem: LineProblem, source: String, line: Line) -> BadLine {
+    private func badLine(_ problem: EventMapping.Problem, source: String, line: Line) -> BadLine {
         let raw = Array(line.bytes.prefix(options.rawLimit))
-        return BadLine(source: source, line: line.number, offset: line.offset, reason: describe(problem),
+        return BadLine(source: source, line: line.number, offset: line.offset, reason: mapping.describe(problem),
                        raw: raw, rawTruncated: line.bytes.count > options.rawLimit)
-    }
-
-    func describe(_ problem: LineProblem) -> String {
-        func path(_ field: MappedField) -> String {
-            switch field {
-            case .customer: return pipeline.customerPath
-            case .time: return pipeline.timePath
-            case .type: return pipeline.typePath
-            }
-        }
-        switch problem {
-        case .none: return "ok"
-        case .json(let error): return "invalid JSON at column \(error.offset + 1): \(error.message)"
-        case .notObject(let kind): return "not an event: the line is a JSON \(Self.name(kind)), not an object"
-        case .missing(let field): return "no \(field) field '\(path(field))'"
-        case .invalid(.customer, let kind):
-            let got = kind == .number ? "a number with a fraction or exponent" : Self.article(kind)
-            return "invalid customer '\(pipeline.customerPath)': expected a non-empty string or an integer, got \(got)"
-        case .invalid(let field, let kind):
-            return "invalid \(field) '\(path(field))': expected a non-empty string, got \(Self.article(kind))"
-        case .invalidTime(let kind):
-            switch pipeline.timeFormat {
-            case .rfc3339:
-                return kind == .string
-                    ? "invalid time '\(pipeline.timePath)': not an RFC 3339 timestamp such as 2024-03-01T11:32:00Z"
-                    : "invalid time '\(pipeline.timePath)': expected an RFC 3339 string, got \(Self.article(kind))"
-            case .epochSeconds, .epochMilliseconds:
-                let unit = pipeline.timeFormat == .epochSeconds ? "seconds" : "milliseconds"
-                return kind == .number
-                    ? "invalid time '\(pipeline.timePath)': \(unit) since the epoch out of range"
-                    : "invalid time '\(pipeline.timePath)': expected a number of \(unit) since the epoch, got \(Self.article(kind, emptyString: false))"
-            }
-        }
-    }
-
-    static func name(_ kind: JSONKind) -> String {
-        switch kind {
-        case .absent: return "nothing"
-        case .null: return "null"
-        case .false, .true: return "boolean"
-        case .number: return "number"
-        case .string: return "string"
-        case .object: return "object"
-        case .array: return "array"
-        }
-    }
-
-    /// "an empty string", "an object", "null": what a mapped field held instead.
-    static func article(_ kind: JSONKind, emptyString: Bool = true) -> String {
-        switch kind {
-        case .string: return emptyString ? "an empty string" : "a string"
-        case .null: return "null"
-        case .object, .array: return "an \(name(kind))"
-        default: return "a \(name(kind))"
-        }
     }
 
     static func describe(_ error: OutputError) -> String {

@@ -17,6 +17,6 @@ struct Cairn: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self]
+        subcommands: [RunCommand.self, EvalCommand.self]
     )
 }

@@ -166,7 +166,7 @@ struct RunCommand: ParsableCommand {
             StandardError.emit("cairn: error: stopped at the first bad line (--on-error fail)\n")
             throw ExitStatus.badData.code
         case .inputFailed(let error):
-            StandardError.emit("cairn: error: \(describe(error))\n")
+            StandardError.emit("cairn: error: \(error.commandLineMessage(written: "records"))\n")
             switch error.kind {
             case .notFound, .permissionDenied, .isDirectory: throw ExitStatus.noInput.code
             case .read, .corrupt: throw ExitStatus.ioError.code
@@ -174,18 +174,6 @@ struct RunCommand: ParsableCommand {
         case .outputFailed(let why):
             StandardError.emit("cairn: error: writing standard output failed: \(why)\n")
             throw ExitStatus.ioError.code
-        }
-    }
-
-    private func describe(_ error: InputError) -> String {
-        switch error.kind {
-        case .corrupt:
-            let at = error.offset.map { " at byte \($0)" } ?? ""
-            return "\(error.source): corrupt compressed input\(at): \(error.message); the records before it were written"
-        case .read:
-            return "\(error.source): read error: \(error.message)"
-        case .notFound, .permissionDenied, .isDirectory:
-            return "cannot open '\(error.source)': \(error.message)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import CairnCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -41,4 +42,20 @@ func readTextFile(_ path: String) -> Result<String, FileReadError> {
         bytes.append(contentsOf: chunk[0..<n])
     }
     return .success(String(decoding: bytes, as: UTF8.self))
+}
+
+extension InputError {
+    /// The text after `cairn: error: ` for an input that failed; `written` names what was
+    /// written before the failure ("records", "results").
+    func commandLineMessage(written: String) -> String {
+        switch kind {
+        case .corrupt:
+            let at = offset.map { " at byte \($0)" } ?? ""
+            return "\(source): corrupt compressed input\(at): \(message); the \(written) before it were written"
+        case .read:
+            return "\(source): read error: \(message)"
+        case .notFound, .permissionDenied, .isDirectory:
+            return "cannot open '\(source)': \(message)"
+        }
+    }
 }

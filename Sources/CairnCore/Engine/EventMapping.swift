@@ -131,7 +131,7 @@ public struct EventMapping: Sendable {
         }
     }
 
-    static func name(_ kind: JSONKind) -> String {
+    public static func name(_ kind: JSONKind) -> String {
         switch kind {
         case .absent: return "nothing"
         case .null: return "null"

@@ -218,6 +218,11 @@ struct ExprCompilation {
         if !leadingDot, let local = locals.last(where: { $0.name == name }) {
             return Compiled(index: emit(ProgramInstruction(.local, local.slot)), type: .dyn, fromJSON: local.fromJSON)
         }
+        if !env.hasEventMapping, ["type", "customer", "time", "now"].contains(name) {
+            return report(
+                "'\(name)' needs the pipeline's event mapping", range,
+                hint: "give the pipeline with --pipeline FILE, or select the field from 'event', e.g. 'event.\(name)'")
+        }
         switch name {
         case "type", "customer":
             readsVariable = true

@@ -14,11 +14,17 @@ public struct ExprEnvironment {
     public var customerField: FieldID
     /// Names of extra variables; they are `dyn` (a JSON value) and shadow nothing built in.
     public var variables: [String]
+    /// Whether `type`, `customer`, `time` and `now` are bound (a pipeline's `events:` mapping
+    /// is known). Without it they are compile errors that say what is missing, as in
+    /// `cairn eval` without `--pipeline`.
+    public var hasEventMapping: Bool
 
-    public init(fields: FieldPaths, typeField: FieldID, customerField: FieldID, variables: [String] = []) {
+    public init(fields: FieldPaths, typeField: FieldID, customerField: FieldID, variables: [String] = [],
+                hasEventMapping: Bool = true) {
         self.fields = fields
         self.typeField = typeField
         self.customerField = customerField
         self.variables = variables
+        self.hasEventMapping = hasEventMapping
     }
 }

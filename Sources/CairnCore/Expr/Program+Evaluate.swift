@@ -285,6 +285,10 @@ struct Evaluator {
         case .string:
             return .string(StringSpan(origin: .line, escaped: scanned.hasEscapes,
                                       start: scanned.start, count: scanned.end &- scanned.start))
+        case .number where scanned.isInteger:
+            // An integer customer key is its text, as in the records (`12345` → "12345").
+            return .string(StringSpan(origin: .line, escaped: false,
+                                      start: scanned.start, count: scanned.end &- scanned.start))
         case .absent: return .error(.noSuchKey(Int(field)))
         default: return .error(.notAString(Int(field)))
         }

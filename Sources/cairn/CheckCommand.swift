@@ -17,8 +17,9 @@ struct CheckCommand: ParsableCommand {
             any events, and reports every error and warning of every file compiler-style on \
             standard error, then one summary line per file. A directory stands for the \
             *.yaml and *.yml files directly inside it (not hidden files, not \
-            subdirectories), in byte order of their names. A file that cannot be read is \
-            reported and the others are still checked.
+            subdirectories), in byte order of their names; '-' is standard input, named \
+            <stdin> in diagnostics. A file that cannot be read is reported and the others \
+            are still checked.
 
             With --format json, each diagnostic is one JSON object per line on standard \
             output, for editors and CI, keys always in this order:
@@ -37,6 +38,7 @@ struct CheckCommand: ParsableCommand {
               cairn check pipelines/shop.yaml
               cairn check pipelines/          # every .yaml and .yml file in it
               cairn check -q pipelines/ && echo ok
+              cairn check --format json - < unsaved-buffer.yaml
               cairn check --format json pipelines/ | jq -c 'select(.severity == "error")'
 
             \(ExitStatus.helpText([
@@ -55,7 +57,7 @@ struct CheckCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp(
-        "Pipeline files (YAML), or directories of them.", valueName: "PIPELINE"))
+        "Pipeline files (YAML), directories of them, or '-' for standard input.", valueName: "PIPELINE"))
     var paths: [String]
 
     @Option(name: .customLong("format"), help: ArgumentHelp(
@@ -86,9 +88,9 @@ struct CheckCommand: ParsableCommand {
             }
             for path in files {
                 let file: PipelineFile
-                switch PipelineFile.load(path) {
+                switch path == "-" ? PipelineFile.loadStandardInput() : PipelineFile.load(path) {
                 case .failure(let why):
-                    StandardError.emit(PipelineFile.unreadable(path, why))
+                    StandardError.emit(PipelineFile.unreadable(path == "-" ? "<stdin>" : path, why))
                     status.note(.unreadable)
                     continue
                 case .success(let loaded): file = loaded
@@ -116,12 +118,14 @@ struct CheckCommand: ParsableCommand {
         if status.exitStatus != .ok { throw status.exitStatus.code }
     }
 
-    /// The pipeline files an argument names: itself, or for a directory its `*.yaml` and
+    /// The pipeline files an argument names: itself (`-` too), or for a directory its `*.yaml` and
     /// `*.yml` files (not hidden ones, not subdirectories) sorted by the bytes of their names.
     /// A path that does not exist is returned as is, so that reading it reports why.
     static func expand(_ argument: String) -> Result<[String], ExpandError> {
         var st = stat()
-        guard stat(argument, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return .success([argument]) }
+        guard argument != "-", stat(argument, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            return .success([argument])
+        }
         guard let dir = opendir(argument) else {
             return .failure(ExpandError("cannot read directory '\(argument)': \(String(cString: strerror(errno)))"))
         }

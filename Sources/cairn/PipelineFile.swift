@@ -15,17 +15,21 @@ struct PipelineFile {
 
     /// Reads and compiles `path`; fails only when the file cannot be read.
     static func load(_ path: String) -> Result<PipelineFile, FileReadError> {
-        let source: String
-        switch readTextFile(path) {
-        case .success(let text): source = text
-        case .failure(let why): return .failure(why)
-        }
+        readTextFile(path).map { compile(path: path, source: $0) }
+    }
+
+    /// Reads and compiles standard input, named `<stdin>` in diagnostics.
+    static func loadStandardInput() -> Result<PipelineFile, FileReadError> {
+        readText(fd: 0).map { compile(path: "<stdin>", source: $0) }
+    }
+
+    static func compile(path: String, source: String) -> PipelineFile {
         switch PipelineCompiler.compile(file: path, source: source) {
         case .failure(let errors):
-            return .success(PipelineFile(path: path, source: source, diagnostics: errors.diagnostics, compiled: nil))
+            return PipelineFile(path: path, source: source, diagnostics: errors.diagnostics, compiled: nil)
         case .success(let compiled):
             let warnings = PipelineErrors(diagnostics: compiled.warnings, source: source).diagnostics
-            return .success(PipelineFile(path: path, source: source, diagnostics: warnings, compiled: compiled))
+            return PipelineFile(path: path, source: source, diagnostics: warnings, compiled: compiled)
         }
     }
 

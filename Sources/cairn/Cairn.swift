@@ -13,10 +13,11 @@ struct Cairn: ParsableCommand {
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
               zstdcat events-*.ndjson.zst | cairn run pipelines/shop.yaml | jq .
+              cairn check pipelines/
 
             \(ExitStatus.helpText)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, EvalCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self]
     )
 }

@@ -12,16 +12,30 @@ enum ExitStatus: Int32 {
 
     var code: ExitCode { ExitCode(rawValue) }
 
-    static let helpText = """
-        Exit status:
-          0   success, also when bad lines were skipped (they are reported on
-              stderr and counted) and when a reader such as `head` closed the
-              output early
-          64  usage error: unknown option, missing argument
-          65  a bad input line under --on-error fail
-          66  an input file or the pipeline file cannot be opened
-          70  internal error (a bug: please report it)
-          74  I/O error: a corrupt or truncated .zst input, a read or write error
-          78  the pipeline file has errors (all are reported, compiler-style)
-        """
+    /// The exit statuses of `cairn run`, for its `--help` and the root command's.
+    static let helpText = helpText([
+        (.ok, """
+            success, also when bad lines were skipped (they are reported on
+            stderr and counted) and when a reader such as `head` closed the
+            output early
+            """),
+        (.usage, "usage error: unknown option, missing argument"),
+        (.badData, "a bad input line under --on-error fail"),
+        (.noInput, "an input file or the pipeline file cannot be opened"),
+        (.software, "internal error (a bug: please report it)"),
+        (.ioError, "I/O error: a corrupt or truncated .zst input, a read or write error"),
+        (.config, "the pipeline file has errors (all are reported, compiler-style)"),
+    ])
+
+    /// An "Exit status:" section for `--help`: each code and what it means for one command.
+    static func helpText(_ entries: [(ExitStatus, String)]) -> String {
+        var out = "Exit status:"
+        for (status, meaning) in entries {
+            let code = "\(status.rawValue)"
+            let lines = meaning.split(separator: "\n", omittingEmptySubsequences: false)
+            out += "\n  " + code + String(repeating: " ", count: max(1, 4 - code.count)) + lines[0]
+            for more in lines.dropFirst() { out += "\n      " + more }
+        }
+        return out
+    }
 }

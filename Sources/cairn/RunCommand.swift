@@ -77,23 +77,18 @@ struct RunCommand: ParsableCommand {
         // A closed reader must surface as EPIPE from write(2), not kill us mid-record.
         signal(SIGPIPE, SIG_IGN)
 
-        let text: String
-        switch readTextFile(pipeline) {
-        case .success(let t): text = t
-        case .failure(let why):
-            StandardError.emit("cairn: error: cannot read pipeline '\(pipeline)': \(why.reason)\n")
-            throw ExitStatus.noInput.code
-        }
         let compiled: CompiledPipeline
-        switch PipelineCompiler.compile(file: pipeline, source: text) {
-        case .failure(let errors):
-            StandardError.emit(errors.rendered())
-            let count = errors.diagnostics.filter { $0.severity == .error }.count
-            StandardError.emit("cairn: \(count) error\(count == 1 ? "" : "s") in '\(pipeline)'\n")
-            throw ExitStatus.config.code
-        case .success(let c):
+        switch PipelineFile.load(pipeline) {
+        case .failure(let why):
+            StandardError.emit(PipelineFile.unreadable(pipeline, why))
+            throw ExitStatus.noInput.code
+        case .success(let file):
+            StandardError.emit(file.rendered())
+            guard let c = file.compiled else {
+                StandardError.emit(file.summary())
+                throw ExitStatus.config.code
+            }
             compiled = c
-            for warning in c.warnings { StandardError.emit(warning.rendered(source: text)) }
         }
 
         // Check every input before reading any, so a typo in the last path fails fast.

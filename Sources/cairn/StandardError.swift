@@ -31,6 +31,11 @@ func readTextFile(_ path: String) -> Result<String, FileReadError> {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return .failure(FileReadError(reason: String(cString: strerror(errno)))) }
     defer { close(fd) }
+    return readText(fd: fd)
+}
+
+/// Reads an open descriptor to its end as UTF-8 text (invalid bytes become U+FFFD).
+func readText(fd: Int32) -> Result<String, FileReadError> {
     var st = stat()
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return .failure(FileReadError(reason: "is a directory")) }
     var bytes: [UInt8] = []

@@ -56,7 +56,9 @@ public struct Diagnostic: Equatable, Sendable, Error {
         return out
     }
 
-    static func line(_ number: Int, of source: String) -> String? {
+    /// Line `number` (1-based) of `source`, without its terminator; lines end at LF, CRLF or
+    /// a lone CR, as YAML counts them.
+    public static func line(_ number: Int, of source: String) -> String? {
         let lines = SourceLines.split(source)
         guard number >= 1, number <= lines.count else { return nil }
         return String(lines[number - 1])

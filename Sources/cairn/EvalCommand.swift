@@ -188,7 +188,7 @@ struct EvalCommand: ParsableCommand {
         switch readTextFile(path) {
         case .success(let t): text = t
         case .failure(let why):
-            StandardError.emit("cairn: error: cannot read pipeline '\(path)': \(why.reason)\n")
+            StandardError.emit(PipelineFile.unreadable(path, why))
             throw ExitStatus.noInput.code
         }
         switch PipelineLoader.load(file: path, source: text, accepting: .language) {

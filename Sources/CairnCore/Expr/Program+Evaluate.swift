@@ -39,7 +39,7 @@ extension ProgramStorage {
                 line: activation.line, fields: activation.fields,
                 eventTime: activation.eventTime, variableText: activation.variableText,
                 variableValues: activation.variableValues, locals: locals.baseAddress!,
-                scratch: scratch, zones: UnsafeBufferPointer(p.zones), regexes: UnsafeBufferPointer(p.regexes))
+                scratch: scratch, zones: p.zonesView, regexes: p.regexesView)
             return evaluator.eval(p.root)
         }
     }
@@ -70,7 +70,9 @@ struct Evaluator {
     let variableText: UnsafeRawBufferPointer
     let variableValues: UnsafePointer<ScannedValue>?
     let locals: UnsafeMutablePointer<Value>
-    let scratch: EvalScratch
+    // Unowned: the caller keeps the scratch alive for the whole evaluation; a strong
+    // reference would cost a retain and a release per condition.
+    unowned(unsafe) let scratch: EvalScratch
     /// The program's resolved time zones and compiled regexes (possibly empty buffers).
     let zones: UnsafeBufferPointer<CELTimeZone>
     let regexes: UnsafeBufferPointer<CELRegex>

@@ -280,6 +280,10 @@ final class ProgramStorage: @unchecked Sendable {
     let regexes: UnsafeMutableBufferPointer<CELRegex>
     let root: Int32
     let localCount: Int
+    /// Read-only views of `zones` and `regexes`, made once (converting per evaluation
+    /// costs a metadata lookup each time).
+    let zonesView: UnsafeBufferPointer<CELTimeZone>
+    let regexesView: UnsafeBufferPointer<CELRegex>
 
     init(nodes: [ProgramInstruction], constants: [Value], bytes: [UInt8], operands: [Int32],
          zones: [CELTimeZone], regexes: [CELRegex], root: Int32, localCount: Int) {
@@ -297,6 +301,8 @@ final class ProgramStorage: @unchecked Sendable {
         self.bytes = UnsafeMutableRawBufferPointer(copy(bytes))
         self.root = root
         self.localCount = localCount
+        self.zonesView = UnsafeBufferPointer(self.zones)
+        self.regexesView = UnsafeBufferPointer(self.regexes)
     }
 
     deinit {

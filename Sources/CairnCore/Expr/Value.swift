@@ -119,12 +119,8 @@ public struct StringSpan: Equatable, Sendable {
 ///   `EvalScratch.values` from index `start`; a map stores `count` entries as key, value
 ///   pairs (2 × count values).
 public struct ValueRef: Equatable, Sendable {
-    public enum Origin: UInt8, Sendable {
-        case line
-        case program
-        case scratch
-        case variables
-    }
+    /// Where the text or the elements live; the same four places as for strings.
+    public typealias Origin = StringSpan.Origin
 
     public var origin: Origin
     public var start: Int32

@@ -955,15 +955,10 @@ struct PipelinePositionTests {
         #expect(d.line <= 2)
     }
 
-    /// Still open: the right answer inside `withKnownIssue`, so this reports "known issue
-    /// was not recorded" once fixed; then drop the wrapper and the excuse in
-    /// Sources/cairn-fuzz/PipelineFuzz.swift.
     @Test("fuzz: the empty document of a file holding only '---' is placed inside the file")
     func emptyDocumentWithoutNewline() throws {
         // fuzz/crashes/pipeline-eof-node-past-last-line.yaml
         let d = try #require(diagnostics("---").first)
-        withKnownIssue("the empty node's mark is on line 2 of a 1-line file") {
-            #expect(d.line == 1)
-        }
+        #expect((d.line, d.column) == (1, 4))
     }
 }

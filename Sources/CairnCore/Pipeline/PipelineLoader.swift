@@ -186,6 +186,12 @@ public struct PipelineLoader {
 
     func location(_ node: Node) -> SourceLocation {
         guard let mark = node.mark else { return SourceLocation(line: 1, column: 1) }
+        // An empty node at the very end of a file without a final line break (a file that
+        // is only '---') has its mark on the line after the last: place it at the end of
+        // the last line, which is where it is.
+        if mark.line > lines.count, let last = lines.last {
+            return SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
+        }
         return SourceLocation(line: mark.line, column: mark.column)
     }
 

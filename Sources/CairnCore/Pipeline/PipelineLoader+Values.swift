@@ -107,7 +107,7 @@ extension PipelineLoader {
     }
 
     mutating func requiredString(
-        _ map: CheckedMapping, _ key: String, in what: String, nonEmpty: Bool = false, hint: String? = nil
+        _ map: CheckedMapping, _ key: String, in what: String, nonEmpty: Bool = true, hint: String? = nil
     ) -> Located<String>? {
         guard let node = map[key] else {
             error(at: map.location, "missing key '\(key)' in \(what)", hint: hint)
@@ -118,6 +118,11 @@ extension PipelineLoader {
 
     mutating func string(_ node: Node, _ key: String, in what: String, nonEmpty: Bool = true) -> Located<String>? {
         guard let text = scalar(node, "'\(key)' in \(what)") else { return nil }
+        if case .scalar(let s) = node, s.style == .plain, ["null", "Null", "NULL", "~"].contains(text) {
+            error(at: location(node), "'\(key)' in \(what) is null, not text",
+                  length: width(text), hint: "quote it if you mean the word: '\(key): \"\(text)\"'")
+            return nil
+        }
         if nonEmpty && text.isEmpty {
             error(at: location(node), "'\(key)' in \(what) is empty")
             return nil

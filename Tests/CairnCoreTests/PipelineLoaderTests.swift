@@ -955,6 +955,14 @@ struct PipelinePositionTests {
         #expect(d.line <= 2)
     }
 
+    @Test("fuzz: the end of an expression that ends the file is placed inside the file")
+    func expressionAtEndOfFile() throws {
+        // fuzz/crashes/pipeline-expression-end-past-last-line.yaml, reduced
+        let source = Self.head + Self.send + "    entry: \"type ==\r\""
+        let d = try #require(diagnostics(source).first)
+        #expect(d.line <= SourceLines.split(source).count)
+    }
+
     @Test("fuzz: the empty document of a file holding only '---' is placed inside the file")
     func emptyDocumentWithoutNewline() throws {
         // fuzz/crashes/pipeline-eof-node-past-last-line.yaml

@@ -313,7 +313,7 @@ extension PipelineLoader {
     /// The file position of a part of a scalar's value (`7days` in `3 per 7days`).
     func location(in node: Node, utf8Offset offset: Int) -> SourceLocation {
         guard case .scalar(let s) = node else { return location(node) }
-        return scalarPosition(node, s).locate(utf8Offset: offset, in: s.string, lines: lines)
+        return clamped(scalarPosition(node, s).locate(utf8Offset: offset, in: s.string, lines: lines))
     }
 
     // MARK: - Not supported yet

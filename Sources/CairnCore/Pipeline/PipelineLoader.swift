@@ -186,13 +186,15 @@ public struct PipelineLoader {
 
     func location(_ node: Node) -> SourceLocation {
         guard let mark = node.mark else { return SourceLocation(line: 1, column: 1) }
-        // An empty node at the very end of a file without a final line break (a file that
-        // is only '---') has its mark on the line after the last: place it at the end of
-        // the last line, which is where it is.
-        if mark.line > lines.count, let last = lines.last {
-            return SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
-        }
-        return SourceLocation(line: mark.line, column: mark.column)
+        return clamped(SourceLocation(line: mark.line, column: mark.column))
+    }
+
+    /// A position past the last line (an empty node at the very end of a file without a
+    /// final line break, such as a file of only '---'; the end of an expression that ends
+    /// the file) is placed at the end of the last line, which is where it is.
+    func clamped(_ location: SourceLocation) -> SourceLocation {
+        guard location.line > lines.count, let last = lines.last else { return location }
+        return SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
     }
 
     func width(_ text: String) -> Int { max(1, text.unicodeScalars.count) }
@@ -245,7 +247,7 @@ public struct PipelineLoader {
 
     /// The location of an offset inside an expression, for the compiler's diagnostics.
     func locate(_ expression: ExpressionSpec, utf8Offset: Int) -> SourceLocation {
-        expression.scalar.locate(utf8Offset: utf8Offset, in: expression.text, lines: lines)
+        clamped(expression.scalar.locate(utf8Offset: utf8Offset, in: expression.text, lines: lines))
     }
 
     /// An expression's diagnostics placed in the file, at the token each one is about.

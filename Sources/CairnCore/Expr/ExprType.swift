@@ -18,22 +18,25 @@ public enum ExprType: Equatable, Sendable {
     case duration
     case type
 
-    /// The CEL spelling used in diagnostics.
-    public var name: String {
+    /// The CEL spelling used in diagnostics: the name of the runtime type, or `dyn`.
+    public var name: String { tag?.name ?? "dyn" }
+
+    /// The runtime type a value of this static type has; nil for `dyn` (known per event).
+    var tag: TypeTag? {
         switch self {
-        case .bool: "bool"
-        case .int: "int"
-        case .uint: "uint"
-        case .double: "double"
-        case .string: "string"
-        case .bytes: "bytes"
-        case .null: "null_type"
-        case .dyn: "dyn"
-        case .list: "list"
-        case .map: "map"
-        case .timestamp: "google.protobuf.Timestamp"
-        case .duration: "google.protobuf.Duration"
-        case .type: "type"
+        case .bool: .bool
+        case .int: .int
+        case .uint: .uint
+        case .double: .double
+        case .string: .string
+        case .bytes: .bytes
+        case .null: .null
+        case .dyn: nil
+        case .list: .list
+        case .map: .map
+        case .timestamp: .timestamp
+        case .duration: .duration
+        case .type: .type
         }
     }
 

@@ -49,6 +49,15 @@ enum FramerOutput: Equatable, CustomStringConvertible {
     case oversized(number: Int, offset: Int64, length: Int64)
     case failed(InputError)
 
+    /// The frame copied out of the framer's buffer; nil for `.end`.
+    init?(_ frame: Frame) {
+        switch frame {
+        case let .line(line): self = .line(Array(line.bytes), number: line.number, offset: line.offset)
+        case let .oversized(number, offset, length): self = .oversized(number: number, offset: offset, length: length)
+        case .end: return nil
+        }
+    }
+
     var description: String {
         switch self {
         case let .line(bytes, number, offset):
@@ -65,11 +74,8 @@ func frameToEnd(_ source: ByteSource, chunkSize: Int = 1 << 20, maxLineLength: I
     var out: [FramerOutput] = []
     while true {
         do {
-            switch try framer.next() {
-            case let .line(line): out.append(.line(Array(line.bytes), number: line.number, offset: line.offset))
-            case let .oversized(number, offset, length): out.append(.oversized(number: number, offset: offset, length: length))
-            case .end: return out
-            }
+            guard let output = FramerOutput(try framer.next()) else { return out }
+            out.append(output)
         } catch {
             out.append(.failed(error))
             return out
@@ -94,11 +100,8 @@ func frameInBatches(_ source: ByteSource, chunkSize: Int, maxLineLength: Int) ->
                 Issue.record("nextIfBuffered() read from the source")
             }
             mayRead = false
-            switch frame {
-            case let .line(line): out.append(.line(Array(line.bytes), number: line.number, offset: line.offset))
-            case let .oversized(number, offset, length): out.append(.oversized(number: number, offset: offset, length: length))
-            case .end: return out
-            }
+            guard let output = FramerOutput(frame) else { return out }
+            out.append(output)
         } catch {
             out.append(.failed(error))
             return out

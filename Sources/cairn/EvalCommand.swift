@@ -201,16 +201,20 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// An expression diagnostic placed in the one-line "file" `<expression>`.
+    /// An expression diagnostic placed in the "file" `<expression>`, whose lines are the
+    /// expression's (it may span several).
     static func diagnostic(_ item: ExprDiagnostic, _ source: String) -> Diagnostic {
         let bytes = Array(source.utf8)
-        func column(_ offset: Int) -> Int {
-            String(decoding: bytes[0..<min(max(offset, 0), bytes.count)], as: UTF8.self).unicodeScalars.count + 1
+        func position(_ offset: Int) -> (line: Int, column: Int) {
+            let prefix = String(decoding: bytes[0..<min(max(offset, 0), bytes.count)], as: UTF8.self)
+            let lines = SourceLines.split(prefix)
+            return (lines.count, lines[lines.count - 1].unicodeScalars.count + 1)
         }
-        let start = column(item.range.start)
-        let end = column(item.range.end)
-        return Diagnostic(item.severity == .error ? .error : .warning, file: "<expression>", line: 1, column: start,
-                          length: max(1, end - start), message: item.message, hint: item.hint)
+        let start = position(item.range.start)
+        let end = position(item.range.end)
+        let length = end.line == start.line ? end.column - start.column : 1
+        return Diagnostic(item.severity == .error ? .error : .warning, file: "<expression>", line: start.line,
+                          column: start.column, length: max(1, length), message: item.message, hint: item.hint)
     }
 }
 

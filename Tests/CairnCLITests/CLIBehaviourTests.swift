@@ -91,6 +91,19 @@ struct CLIBehaviourTests {
         #expect(quiet.stdout == drawn.stdout && auto.stdout == drawn.stdout)
     }
 
+    @Test("cairn eval places an error in a multi-line expression on its own line and column")
+    func evalMultilineExpression() throws {
+        // Columns count Unicode scalars: the é before the error is one column.
+        let result = try CLI.run(["eval", "-n", "'a' +\n  '\u{e9}' + yy"])
+        #expect(result.status == 78)
+        #expect(result.err.hasPrefix("""
+            <expression>:2:9: error: undeclared reference to 'yy'
+                  '\u{e9}' + yy
+                        ^~
+
+            """), "\(result.err)")
+    }
+
     @Test("output is byte-identical for any read size", arguments: [1, 5, 64, 1000, 65536])
     func readSizes(_ size: Int) throws {
         let events = CLI.repoRoot.appendingPathComponent("Tests/CairnCLITests/Cases/bad-lines-skipped/events.ndjson").path

@@ -49,6 +49,12 @@ final class LineBatch: @unchecked Sendable {
     private let maxLineLength: Int
     private(set) var ending = Ending.more
 
+    /// Whether the input goes on after this batch.
+    var goesOn: Bool {
+        if case .more = ending { return true }
+        return false
+    }
+
     /// - Parameters:
     ///   - arenaBytes: bytes of line text per batch, beyond room for one longest line.
     ///   - lineCapacity: most entries per batch.

@@ -29,7 +29,7 @@ public final class Runner {
     private let crew: ScanCrew
     private let mapping: EventMapping
     /// Two batches: one is scanned while the other is processed.
-    private var batches: (LineBatch, LineBatch)
+    private let batches: (LineBatch, LineBatch)
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
     private let scratch: UnsafeMutableRawBufferPointer
     private let timeText: UnsafeMutableRawBufferPointer
@@ -93,10 +93,10 @@ public final class Runner {
             var (current, spare) = batches
             current.fill(from: framer)
             crew.start(current)
-            while true {
+            batches: while true {
                 crew.finish()
-                let aheadStarted = readAhead && { if case .more = current.ending { return true }; return false }()
-                if aheadStarted {
+                let readingAhead = readAhead && current.goesOn
+                if readingAhead {
                     spare.fill(from: framer)
                     crew.start(spare)
                 }
@@ -106,23 +106,22 @@ public final class Runner {
                 }
                 switch current.ending {
                 case .end:
-                    break
+                    break batches
                 case .failed(let error):
                     return finish(.inputFailed(error))
-                case .more:
-                    if !aheadStarted {
-                        // The next read may wait on the producer: what is written so far
-                        // reaches the reader first, so a live stream's records are not held.
-                        do {
-                            try output.flush()
-                        } catch {
-                            return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
-                        }
-                        spare.fill(from: framer)
-                        crew.start(spare)
+                case .more where !readingAhead:
+                    // The next read may wait on the producer: what is written so far
+                    // reaches the reader first, so a live stream's records are not held.
+                    do {
+                        try output.flush()
+                    } catch {
+                        return finish(Self.ended(by: error))
                     }
+                    spare.fill(from: framer)
+                    crew.start(spare)
+                case .more:
+                    break
                 }
-                if case .end = current.ending { break }
                 swap(&current, &spare)
                 if let interval = options.progressInterval {
                     let now = Self.monotonicNanos()
@@ -160,7 +159,7 @@ public final class Runner {
                 do {
                     problem = try process(line, outcome: batch.outcomes[i], values: batch.values(i))
                 } catch {
-                    return finish(error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error)))
+                    return finish(Self.ended(by: error))
                 }
                 if let problem {
                     let bad = badLine(problem, source: source.name,
@@ -173,20 +172,21 @@ public final class Runner {
         return nil
     }
 
-    /// Flushes what is buffered; a failure to flush overrides a clean end.
+    /// Flushes what is buffered; a failure to flush overrides any end but an earlier output
+    /// failure.
     private func finish(_ end: RunEnd) -> RunEnd {
+        if case .outputFailed = end { return end }
         do {
             try output.flush()
         } catch {
-            if end == .finished || end == .brokenPipe || {
-                if case .inputFailed = end { return true }
-                if case .stoppedAtBadLine = end { return true }
-                return false
-            }() {
-                return error == .brokenPipe ? .brokenPipe : .outputFailed(Self.describe(error))
-            }
+            return Self.ended(by: error)
         }
         return end
+    }
+
+    /// How a run ends when writing records fails: quietly when the reader went away.
+    static func ended(by error: OutputError) -> RunEnd {
+        error == .brokenPipe ? .brokenPipe : .outputFailed(describe(error))
     }
 
     private func reportBad(_ bad: BadLine) -> RunEnd? {

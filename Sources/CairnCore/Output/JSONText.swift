@@ -9,24 +9,16 @@ public enum JSONText {
     /// Appends bytes as JSON string contents; invalid UTF-8 becomes U+FFFD so that the
     /// output is always valid JSON (the raw text of a bad line may be anything).
     public static func appendEscaped(bytes: [UInt8], to out: inout [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)  // repairs invalid UTF-8 with U+FFFD
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
+        let text = Array(String(decoding: bytes, as: UTF8.self).utf8)  // repairs invalid UTF-8
+        let start = out.count
+        let room = text.count * 6  // what JSONString.escape needs at most
+        out.append(contentsOf: repeatElement(0, count: room))
+        let written = text.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes { target in
+                JSONString.escape(source, into: UnsafeMutableRawBufferPointer(rebasing: target[start...]))!
             }
         }
+        out.removeLast(room - written)
     }
 
     /// `"string"` with escapes.

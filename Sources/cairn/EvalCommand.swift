@@ -278,14 +278,13 @@ final class LineEvaluator {
             case .bad(let problem): return .failure(Failure("\(name):\(number): \(mapping.describe(problem))"))
             }
         } else {
+            let problem: EventMapping.Problem
             switch outcome {
-            case .event: break
-            case .invalid(let error):
-                return .failure(Failure("\(name):\(number): invalid JSON at column \(error.offset + 1): \(error.message)"))
-            case .notObject(let kind):
-                return .failure(Failure(
-                    "\(name):\(number): not an event: the line is a JSON \(EventMapping.name(kind)), not an object"))
+            case .event: return evaluate(line: line, eventTime: 0)
+            case .invalid(let error): problem = .json(error)
+            case .notObject(let kind): problem = .notObject(kind)
             }
+            return .failure(Failure("\(name):\(number): \(EventMapping.describeShape(problem)!)"))
         }
         return evaluate(line: line, eventTime: eventTime)
     }

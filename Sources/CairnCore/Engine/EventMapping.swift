@@ -99,6 +99,16 @@ public struct EventMapping: Sendable {
         }
     }
 
+    /// Why a line is not a JSON object, which needs no mapping to say; nil for the problems
+    /// of mapped fields.
+    public static func describeShape(_ problem: Problem) -> String? {
+        switch problem {
+        case .json(let error): return "invalid JSON at column \(error.offset + 1): \(error.message)"
+        case .notObject(let kind): return "not an event: the line is a JSON \(name(kind)), not an object"
+        default: return nil
+        }
+    }
+
     public func describe(_ problem: Problem) -> String {
         func path(_ field: Field) -> String {
             switch field {
@@ -108,8 +118,7 @@ public struct EventMapping: Sendable {
             }
         }
         switch problem {
-        case .json(let error): return "invalid JSON at column \(error.offset + 1): \(error.message)"
-        case .notObject(let kind): return "not an event: the line is a JSON \(Self.name(kind)), not an object"
+        case .json, .notObject: return Self.describeShape(problem)!
         case .missing(let field): return "no \(field) field '\(path(field))'"
         case .invalid(.customer, let kind):
             let got = kind == .number ? "a number with a fraction or exponent" : Self.article(kind)

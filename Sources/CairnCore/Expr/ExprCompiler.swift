@@ -247,7 +247,9 @@ struct ExprCompilation {
                 return constant(.type(tag), .type)
             }
             if ExprCompiler.futureVariables.contains(name) {
-                return report("'\(name)' is not supported yet", range)
+                diagnostics.append(ExprDiagnostic(message: "'\(name)' is not supported yet", range: range,
+                                                  awaitsRuntime: true))
+                return nil
             }
             return report("undeclared reference to '\(name)'", range, hint: suggestion(for: name))
         }

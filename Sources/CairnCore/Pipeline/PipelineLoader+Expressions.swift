@@ -17,8 +17,8 @@ extension PipelineLoader {
                 // 'profile' and 'journey' are the language's, without a runtime yet: like a
                 // key without a runtime, they are refused for a run but accepted when the
                 // whole language is (`cairn eval --pipeline` reads such a file's mapping).
-                for diagnostic in place(errors, of: expression) {
-                    if Self.futureVariableMessages.contains(diagnostic.message) {
+                for (item, diagnostic) in zip(errors.items, place(errors, of: expression)) {
+                    if item.awaitsRuntime {
                         unsupported.append(diagnostic)
                     } else {
                         diagnostics.append(diagnostic)
@@ -39,8 +39,6 @@ extension PipelineLoader {
             }
         }
     }
-
-    static let futureVariableMessages = Set(ExprCompiler.futureVariables.map { "'\($0)' is not supported yet" })
 
     /// Whether an expression names no variable outside the bound variables of CEL's macros
     /// (`event.items.exists(i, i.qty > 1)` reads `event`; `[1, 2].all(x, x > 0)` reads

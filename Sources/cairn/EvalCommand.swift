@@ -138,6 +138,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitStatus.config.code
         }
 
+        let paths = nullInput ? [] : try inputPaths(inputs)
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
         let evaluator = LineEvaluator(program: program, fields: env.fields, mapping: mapping, variables: bound,
                                       maxLineLength: maxLineLength)
@@ -147,7 +148,6 @@ struct EvalCommand: ParsableCommand {
             if nullInput {
                 failures += try evaluator.evaluateWithoutEvent(into: output)
             } else {
-                let paths: [String?] = inputs.isEmpty ? [nil] : inputs.map { $0 == "-" ? nil : $0 }
                 for path in paths {
                     let source: any ByteSource
                     do {

@@ -91,24 +91,7 @@ struct RunCommand: ParsableCommand {
             compiled = c
         }
 
-        // Check every input before reading any, so a typo in the last path fails fast.
-        let paths: [String?] = inputs.isEmpty ? [nil] : inputs.map { $0 == "-" ? nil : $0 }
-        for path in paths {
-            guard let path else { continue }
-            var st = stat()
-            if stat(path, &st) != 0 {
-                StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
-                throw ExitStatus.noInput.code
-            }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                StandardError.emit("cairn: error: cannot open '\(path)': is a directory\n")
-                throw ExitStatus.noInput.code
-            }
-            if access(path, R_OK) != 0 {
-                StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
-                throw ExitStatus.noInput.code
-            }
-        }
+        let paths = try inputPaths(inputs)
 
         var errorsSink: OutputSink?
         var errorsFD: Int32 = -1

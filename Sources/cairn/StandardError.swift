@@ -64,3 +64,26 @@ extension InputError {
         }
     }
 }
+
+/// The inputs as the engine takes them (nil for standard input: none given, or '-'), each
+/// file checked before any is read, so that a typo in the last path fails at once (66).
+func inputPaths(_ inputs: [String]) throws -> [String?] {
+    let paths: [String?] = inputs.isEmpty ? [nil] : inputs.map { $0 == "-" ? nil : $0 }
+    for path in paths {
+        guard let path else { continue }
+        var st = stat()
+        if stat(path, &st) != 0 {
+            StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+            throw ExitStatus.noInput.code
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            StandardError.emit("cairn: error: cannot open '\(path)': is a directory\n")
+            throw ExitStatus.noInput.code
+        }
+        if access(path, R_OK) != 0 {
+            StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+            throw ExitStatus.noInput.code
+        }
+    }
+    return paths
+}

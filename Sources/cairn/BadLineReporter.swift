@@ -42,6 +42,11 @@ final class BadLineReporter: RunObserver {
         }
     }
 
+    func note(_ message: String) {
+        progress?.clear()
+        StandardError.emit("cairn: note: \(message)\n")
+    }
+
     func progress(_ progress: RunProgress) {
         self.progress?.show(progress)
     }

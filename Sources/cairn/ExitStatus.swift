@@ -8,6 +8,7 @@ enum ExitStatus: Int32 {
     case noInput = 66
     case software = 70
     case ioError = 74
+    case tempFail = 75
     case config = 78
 
     var code: ExitCode { ExitCode(rawValue) }
@@ -23,8 +24,15 @@ enum ExitStatus: Int32 {
         (.badData, "a bad input line under --on-error fail"),
         (.noInput, "an input file or the pipeline file cannot be opened"),
         (.software, "internal error (a bug: please report it)"),
-        (.ioError, "I/O error: a corrupt or truncated .zst input, a read or write error"),
-        (.config, "the pipeline file has errors (all are reported, compiler-style)"),
+        (.ioError, """
+            I/O error: a corrupt or truncated .zst input, a read or write error,
+            a damaged state directory (a checksum mismatch, a truncated file)
+            """),
+        (.tempFail, "the state directory is in use by another cairn process"),
+        (.config, """
+            the pipeline file has errors (all are reported, compiler-style), or
+            the state directory keeps another profile layout than the pipeline's
+            """),
     ])
 
     /// An "Exit status:" section for `--help`: each code and what it means for one command.

@@ -56,3 +56,10 @@ struct PipelineFile {
         "cairn: error: cannot read pipeline '\(path)': \(why.reason)\n"
     }
 }
+
+extension PipelineFile {
+    /// XXH64 of a pipeline's text: a checkpoint records it to notice a changed pipeline.
+    static func fingerprint(of source: String) -> UInt64 {
+        Array(source.utf8).withUnsafeBytes { XXH64.hash($0, seed: 0) }
+    }
+}

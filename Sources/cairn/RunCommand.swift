@@ -26,9 +26,19 @@ struct RunCommand: ParsableCommand {
             'source:line: reason' (the first \(BadLineReporter.shownLimit), then only counted) \
             and skipped; nothing malformed reaches standard output.
 
+            With --state DIR, the customers' profiles persist in DIR across runs, and the \
+            run checkpoints (see --checkpoint-interval): after a crash or kill -9, the \
+            same command continues from the last checkpoint, skipping what was applied. \
+            A file read to its end by an earlier run on DIR is skipped; a file that has \
+            grown since continues where it stopped. Standard input cannot be re-read: \
+            after a crash, events sent after the last checkpoint must be sent again. \
+            Records written after the last checkpoint may appear twice, with the same \
+            ids. Without --state, profiles live in memory for the run.
+
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
               cairn run pipelines/shop.yaml samples/shop.ndjson.zst --errors bad.ndjson
+              cairn run pipelines/shop.yaml archive/*.ndjson.zst --state st/ > actions.ndjson
               zstdcat archive/*.zst | cairn run pipelines/shop.yaml | head
 
             \(ExitStatus.helpText)
@@ -61,6 +71,21 @@ struct RunCommand: ParsableCommand {
         valueName: "auto|always|never"))
     var progress: ProgressMode = .auto
 
+    @Option(name: .customLong("state"), help: ArgumentHelp(
+        "Keep state in DIR (created if missing) across runs, with checkpoints; one process at a time.",
+        valueName: "DIR"))
+    var stateDirectory: String?
+
+    @Option(name: .customLong("checkpoint-interval"), help: ArgumentHelp(
+        "With --state, checkpoint at least this often (wall clock), e.g. 10s, 1m; 0s: only at the end.",
+        valueName: "DURATION"))
+    var checkpointInterval: DurationArgument = DurationArgument(seconds: 10)
+
+    @Option(name: .customLong("checkpoint-events"), help: ArgumentHelp(
+        "With --state, checkpoint after this many events; 0: only at the end.",
+        valueName: "N"))
+    var checkpointEvents: Int = 1_000_000
+
     @Option(name: .customLong("read-size"), help: ArgumentHelp(visibility: .hidden))
     var readSize: ByteCount = ByteCount(1 << 20)
 
@@ -71,6 +96,9 @@ struct RunCommand: ParsableCommand {
         guard readSize.value >= 1, readSize.value <= 1 << 30 else {
             throw ValidationError("--read-size must be between 1 and 1G bytes")
         }
+        guard checkpointEvents >= 0 else {
+            throw ValidationError("--checkpoint-events must be 0 or more")
+        }
     }
 
     func run() throws {
@@ -78,6 +106,7 @@ struct RunCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
 
         let compiled: CompiledPipeline
+        let pipelineSource: String
         switch PipelineFile.load(pipeline) {
         case .failure(let why):
             StandardError.emit(PipelineFile.unreadable(pipeline, why))
@@ -89,9 +118,21 @@ struct RunCommand: ParsableCommand {
                 throw ExitStatus.config.code
             }
             compiled = c
+            pipelineSource = file.source
         }
 
         let paths = try inputPaths(inputs)
+
+        let state: RunState?
+        do {
+            state = try RunState(directory: stateDirectory, pipeline: compiled,
+                                 fingerprint: PipelineFile.fingerprint(of: pipelineSource))
+        } catch {
+            throw StateFailure.exit(error, directory: stateDirectory)
+        }
+        if let state, state.pipelineChanged, let dir = stateDirectory {
+            StandardError.emit("cairn: note: \(pipeline) has changed since the last checkpoint in \(dir); its profile layout is the same, so the state carries on\n")
+        }
 
         var errorsSink: OutputSink?
         var errorsFD: Int32 = -1
@@ -119,9 +160,11 @@ struct RunCommand: ParsableCommand {
         options.maxLineLength = maxLineLength.value
         options.chunkSize = readSize.value
         options.progressInterval = showProgress ? 200_000_000 : nil
+        options.checkpointInterval = checkpointInterval.seconds > 0 ? checkpointInterval.seconds * 1_000_000_000 : nil
+        options.checkpointEvents = checkpointEvents > 0 ? checkpointEvents : nil
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
-        let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter)
+        let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter, state: state)
         let end = runner.run(inputs: paths)
         reporter.finish()
         bar?.clear()
@@ -152,6 +195,8 @@ struct RunCommand: ParsableCommand {
         case .outputFailed(let why):
             StandardError.emit("cairn: error: writing standard output failed: \(why)\n")
             throw ExitStatus.ioError.code
+        case .stateFailed(let error):
+            throw StateFailure.exit(error, directory: stateDirectory)
         }
     }
 }
@@ -185,4 +230,16 @@ struct ByteCount: ExpressibleByArgument {
         value = v
     }
     var defaultValueDescription: String { "\(value)" }
+}
+
+/// A duration argument in the pipeline language's notation (`90s`, `10m`, `1h30m`), or `0s`.
+struct DurationArgument: ExpressibleByArgument {
+    var seconds: Int64
+    init(seconds: Int64) { self.seconds = seconds }
+    init?(argument: String) {
+        if argument == "0" || argument == "0s" { seconds = 0; return }
+        guard case .success(let d) = PipelineDuration.parse(argument) else { return nil }
+        seconds = d.seconds
+    }
+    var defaultValueDescription: String { "\(PipelineDuration(seconds: seconds))" }
 }

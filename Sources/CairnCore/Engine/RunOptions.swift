@@ -25,6 +25,11 @@ public struct RunOptions: Sendable {
     public var parallelScan: Bool = true
     /// Nanoseconds between progress reports; nil: none.
     public var progressInterval: Int64?
+    /// With a state directory: checkpoint when this many nanoseconds (wall clock) or events
+    /// have passed since the last checkpoint, at the next batch boundary; nil: never for
+    /// that reason. A run always checkpoints when its input ends.
+    public var checkpointInterval: Int64? = 10_000_000_000
+    public var checkpointEvents: Int? = 1_000_000
 
     public init() {}
 }
@@ -89,10 +94,14 @@ public enum RunEnd: Sendable, Equatable {
     case inputFailed(InputError)
     /// Writing records failed.
     case outputFailed(String)
+    /// The state could not be kept (a checkpoint or a growth of the files failed).
+    case stateFailed(StateError)
 }
 
 /// Receives what a run reports while it goes; the executable prints, the library does not.
 public protocol RunObserver: AnyObject {
     func badLine(_ bad: BadLine)
     func progress(_ progress: RunProgress)
+    /// Something the user should know that is not an error (an input skipped on resume).
+    func note(_ message: String)
 }

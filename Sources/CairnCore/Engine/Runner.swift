@@ -35,12 +35,31 @@ public final class Runner {
     private let timeText: UnsafeMutableRawBufferPointer
     /// The arena expressions build runtime values in; reused for every event.
     private let evalScratch = EvalScratch()
+    /// The run's state (profiles and checkpoints); nil keeps nothing between events.
+    public let state: RunState?
+    /// The profiles, if the pipeline has any.
+    private let profile: ProfileEngine?
+    /// Where the current input stands: the end of the last line applied, and its number
+    /// minus one (see `LineFramer.skip(to:lines:)`).
+    private var position: (offset: Int64, line: Int) = (0, 0)
+    /// Events and records of earlier runs on the same state, for the checkpoint's totals
+    /// and the expiry sweep's schedule.
+    private let eventsBefore: Int64
+    private let recordsBefore: Int64
+    private var lastCheckpoint: (events: Int, time: Int64) = (0, 0)
+    /// Inputs finished in this run, for the next checkpoint.
+    private var finishedInputs: [Checkpoint.Input] = []
 
-    public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?) {
+    public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?,
+                state: RunState? = nil) {
         self.pipeline = pipeline
         self.options = options
         self.output = output
         self.observer = observer
+        self.state = state
+        self.profile = state?.profile
+        self.eventsBefore = state?.checkpoint.events ?? 0
+        self.recordsBefore = state?.checkpoint.records ?? 0
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
         self.mapping = EventMapping(pipeline)
         self.crew = ScanCrew(scanner: scanner, helper: options.parallelScan)
@@ -77,7 +96,23 @@ public final class Runner {
                 sourceConsumed: source.bytesConsumed, sourceTotal: source.totalBytes,
                 totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
         }
+        lastCheckpoint = (0, started)
         for (index, path) in inputs.enumerated() {
+            let name = path ?? "-"
+            // A file the state has read before continues where it stopped.
+            var resume = ResumePoint.start
+            if let state {
+                let (point, changed) = InputIdentity.resumePoint(path: name, entry: state.checkpoint.inputs.first { $0.path == name })
+                resume = point
+                if changed {
+                    observer?.note("\(name) is not the file the state read under this name (its size or first bytes differ): reading it from the start")
+                }
+                if case .done = point {
+                    observer?.note("\(name) was read to its end by an earlier run on this state: skipped")
+                    continue
+                }
+            }
+            let identity = state == nil ? nil : InputIdentity.of(path: name)
             let source: any ByteSource
             do {
                 source = try InputOpener.open(path, readSize: options.chunkSize)
@@ -86,6 +121,26 @@ public final class Runner {
             }
             defer { source.close() }
             let framer = LineFramer(source: source, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength)
+            position = (0, 0)
+            if case .from(let offset, let line) = resume {
+                do {
+                    guard try framer.skip(to: offset, lines: line) else {
+                        return finish(.inputFailed(InputError(kind: .read, source: source.name, offset: offset,
+                            message: "ends before offset \(offset), where the state's checkpoint stopped reading it")))
+                    }
+                } catch {
+                    return finish(.inputFailed(error))
+                }
+                position = (offset, line)
+                inputBase -= offset
+            }
+            /// This input's entry in a checkpoint.
+            func entry(done: Bool) -> Checkpoint.Input {
+                Checkpoint.Input(path: name, size: identity?.size ?? 0, head: identity?.head ?? 0,
+                                 headBytes: identity?.headBytes ?? 0,
+                                 offset: done ? framer.bytesRead : position.offset,
+                                 line: done ? framer.linesSeen : position.line, done: done)
+            }
             // A regular file (also under zstd) never makes a read wait on a producer, so the
             // next batch is framed before this one is processed. From a pipe, the lines that
             // have arrived are processed first: output never waits for input that may be slow.
@@ -102,12 +157,16 @@ public final class Runner {
                 }
                 if let end = process(current, source: source) {
                     crew.finish()
+                    if case .stoppedAtBadLine = end, let failure = checkpoint([entry(done: false)]) {
+                        return finish(failure)
+                    }
                     return end
                 }
                 switch current.ending {
                 case .end:
                     break batches
                 case .failed(let error):
+                    if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
                     return finish(.inputFailed(error))
                 case .more where !readingAhead:
                     // The next read may wait on the producer: what is written so far
@@ -123,6 +182,12 @@ public final class Runner {
                     break
                 }
                 swap(&current, &spare)
+                if state != nil, checkpointDue() {
+                    if let failure = checkpoint([entry(done: false)]) {
+                        crew.finish()
+                        return failure
+                    }
+                }
                 if let interval = options.progressInterval {
                     let now = Self.monotonicNanos()
                     if now - lastProgress >= interval {
@@ -135,8 +200,42 @@ public final class Runner {
             inputBase = stats.bytes
             if options.progressInterval != nil { report(source, index, at: Self.monotonicNanos()) }
             finishedBytes += source.totalBytes ?? source.bytesConsumed
+            if state != nil { finishedInputs.append(entry(done: true)) }
         }
+        if let failure = checkpoint([]) { return finish(failure) }
         return finish(.finished)
+    }
+
+    // MARK: - Checkpoints
+
+    private func checkpointDue() -> Bool {
+        if let every = options.checkpointEvents, stats.events - lastCheckpoint.events >= every { return true }
+        if let interval = options.checkpointInterval, Self.monotonicNanos() - lastCheckpoint.time >= interval { return true }
+        return false
+    }
+
+    /// Flushes the records written so far, then saves the state with the inputs finished in
+    /// this run and `current`; returns how the run ends if that fails. Without a state, does
+    /// nothing.
+    ///
+    /// Records reach the output before the checkpoint that covers their events, so a crash
+    /// between the two repeats records (with the same ids) and never loses one.
+    private func checkpoint(_ current: [Checkpoint.Input]) -> RunEnd? {
+        guard let state else { return nil }
+        do {
+            try output.flush()
+        } catch {
+            return Self.ended(by: error)
+        }
+        do {
+            try state.save(inputs: finishedInputs + current, events: eventsBefore + Int64(stats.events),
+                           records: recordsBefore + Int64(stats.records))
+        } catch {
+            return .stateFailed(error)
+        }
+        finishedInputs.removeAll()
+        lastCheckpoint = (stats.events, Self.monotonicNanos())
+        return nil
     }
 
     /// Maps and runs the journeys over the scanned lines of `batch`, in order; returns how
@@ -159,7 +258,10 @@ public final class Runner {
                 do {
                     problem = try process(line, outcome: batch.outcomes[i], values: batch.values(i))
                 } catch {
-                    return finish(Self.ended(by: error))
+                    switch error {
+                    case .output(let error): return finish(Self.ended(by: error))
+                    case .state(let error): return finish(.stateFailed(error))
+                    }
                 }
                 if let problem {
                     let bad = badLine(problem, source: source.name,
@@ -167,6 +269,7 @@ public final class Runner {
                     if let end = reportBad(bad) { return end }
                 }
             }
+            position = (entry.offset + Int64(entry.count), entry.number - 1)
             i += 1
         }
         return nil
@@ -199,11 +302,17 @@ public final class Runner {
 
     // MARK: - The hot path
 
+    /// Why an event could not be handled.
+    enum EventFailure: Error {
+        case output(OutputError)
+        case state(StateError)
+    }
+
     /// Maps one scanned line, runs the journeys and writes their records.
     @inline(__always)
     private func process(
         _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>
-    ) throws(OutputError) -> EventMapping.Problem? {
+    ) throws(EventFailure) -> EventMapping.Problem? {
         let ns: Int64
         switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch) {
         case .event(let time): ns = time
@@ -212,12 +321,49 @@ public final class Runner {
         let customer = values[pipeline.customerField]
         stats.events += 1
 
-        let activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
+        var activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
         var prepared = false
         var customerHash: UInt64 = 0
         var lineHash: UInt64 = 0
         var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
+        var customerKey = UnsafeRawBufferPointer(start: nil, count: 0)
         var timeCount = 0
+        /// The customer's key decoded (for the store) and re-escaped (for records), its hash,
+        /// the line's hash and the formatted time: made once per event, when first needed.
+        @inline(__always) func prepare() {
+            prepared = true
+            lineHash = XXH64.hash(line, seed: 0)
+            let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
+            if customer.hasEscapes {
+                // Rare: hash the decoded key, write it re-escaped in canonical form.
+                let half = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(scratch.count / 7)])
+                let decoded = JSONString.unescape(span, into: half) ?? 0
+                customerKey = UnsafeRawBufferPointer(rebasing: half[0..<decoded])
+                customerHash = XXH64.hash(customerKey, seed: 0)
+                let rest = UnsafeMutableRawBufferPointer(rebasing: scratch[(scratch.count / 7)...])
+                let escaped = JSONString.escape(customerKey, into: rest) ?? 0
+                customerOut = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
+            } else {
+                customerHash = XXH64.hash(span, seed: 0)
+                customerKey = span
+                customerOut = span
+            }
+            timeCount = EventTime.formatRFC3339(ns, into: timeText)
+        }
+        if let profile {
+            prepare()
+            let payload: UnsafeMutableRawPointer
+            do {
+                payload = try profile.apply(key: customerKey, hash: customerHash, activation: activation, scratch: evalScratch)
+            } catch {
+                throw .state(error)
+            }
+            profile.load(payload)
+            activation.variableText = profile.text.bytes
+            // MERGE: activation.profileValues = UnsafePointer(profile.values.baseAddress)
+            let applied = eventsBefore &+ Int64(stats.events)
+            if applied & 63 == 0 { profile.sweep(64) }
+        }
         // Through a pointer: iterating the array would copy each journey and retain its
         // arrays, which cost more than evaluating a simple condition.
         let journeys = self.journeys
@@ -228,29 +374,15 @@ public final class Runner {
             guard entries[j]._withUnsafeGuaranteedRef({ $0.matches(activation, scratch: evalScratch) }) else {
                 continue
             }
-            if !prepared {
-                prepared = true
-                lineHash = XXH64.hash(line, seed: 0)
-                let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
-                if customer.hasEscapes {
-                    // Rare: hash the decoded key, write it re-escaped in canonical form.
-                    let half = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(scratch.count / 7)])
-                    let decoded = JSONString.unescape(span, into: half) ?? 0
-                    let decodedBytes = UnsafeRawBufferPointer(rebasing: half[0..<decoded])
-                    customerHash = XXH64.hash(decodedBytes, seed: 0)
-                    let rest = UnsafeMutableRawBufferPointer(rebasing: scratch[(scratch.count / 7)...])
-                    let escaped = JSONString.escape(decodedBytes, into: rest) ?? 0
-                    customerOut = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
-                } else {
-                    customerHash = XXH64.hash(span, seed: 0)
-                    customerOut = span
-                }
-                timeCount = EventTime.formatRFC3339(ns, into: timeText)
-            }
+            if !prepared { prepare() }
             let sends = journeys[j].sends
-            for send in sends {
-                try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
-                                customer: customerOut, timeCount: timeCount)
+            do {
+                for send in sends {
+                    try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
+                                    customer: customerOut, timeCount: timeCount)
+                }
+            } catch {
+                throw .output(error)
             }
         }
         return nil

@@ -78,6 +78,30 @@ public final class LineFramer {
         try advance(mayRead: true)!
     }
 
+    /// Passes over the first `offset` bytes of the input without framing them: a resumed run
+    /// continues where a checkpoint stopped. `lines` is how many physical lines those bytes
+    /// held, so that line numbers go on from there.
+    ///
+    /// The offset lies at the end of a line's text (its terminator still ahead), so the rest
+    /// of that line frames as a blank and is counted: pass its number minus one.
+    /// - Returns: false when the input ends before `offset` (it is not the input the offset
+    ///   came from).
+    /// - Precondition: nothing has been read yet.
+    public func skip(to offset: Int64, lines: Int) throws(InputError) -> Bool {
+        precondition(baseOffset == 0 && end == 0 && !bomChecked, "skip(to:lines:) before the first read")
+        var remaining = offset
+        while remaining > 0 {
+            let count = Int(min(Int64(capacity), remaining))
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: count))
+            if n == 0 { return false }
+            remaining -= Int64(n)
+        }
+        baseOffset = offset
+        bomChecked = true
+        linesSeen = lines
+        return true
+    }
+
     /// The next frame if it can be found without reading from the source, else nil.
     ///
     /// Lets a caller collect the lines that are already buffered into a batch without

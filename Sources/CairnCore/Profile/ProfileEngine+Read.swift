@@ -12,7 +12,7 @@ extension ProfileEngine {
     ///
     /// - Complexity: O(fields × buckets); no allocation once `text` has grown to its need.
     public func load(_ payload: UnsafeRawPointer) {
-        text.removeAll(keepingCapacity: true)
+        text.reset()
         let at = latest(payload)
         var i = 0
         while i < layout.fields.count {
@@ -25,7 +25,7 @@ extension ProfileEngine {
         switch resolved {
         case .int(let n): return .int(n)
         case .double(let d): return .double(d)
-        case .cell(let cell): return ValueCell.value(cell, store: store, text: &text) ?? .null
+        case .cell(let cell): return ValueCell.value(cell, store: store, text: text) ?? .null
         case .defaultValue:
             switch layout.fields[index].defaultValue {
             case nil, .null?: return .null
@@ -33,8 +33,7 @@ extension ProfileEngine {
             case .int(let n)?: return .int(n)
             case .double(let d)?: return .double(d)
             case .string?:
-                let start = Int32(text.count)
-                text.append(contentsOf: defaultText[index])
+                let start = defaultText[index].withUnsafeBytes { text.append($0) }
                 return .string(StringSpan(origin: .variables, escaped: false, start: start,
                                           count: Int32(defaultText[index].count)))
             }

@@ -23,7 +23,7 @@ public final class ProfileEngine {
     /// One value per field, for `Activation.profileValues`.
     public let values: UnsafeMutableBufferPointer<Value>
     /// Text the string, list and map values point into (origin `.variables`).
-    public internal(set) var text: [UInt8] = []
+    public let text = ProfileText()
     /// Defaults as bytes, per field (strings only).
     let defaultText: [[UInt8]]
 
@@ -53,7 +53,6 @@ public final class ProfileEngine {
             if case .string(let s)? = f.defaultValue { return Array(s.utf8) }
             return []
         }
-        text.reserveCapacity(4096)
     }
 
     /// A reader without programs, for `cairn state` (no event is applied).

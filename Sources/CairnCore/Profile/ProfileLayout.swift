@@ -183,3 +183,42 @@ public struct ProfileLayout: Sendable {
         }
     }
 }
+
+extension ProfileLayout {
+    /// Reads a layout back from its `description` (what `cairn state` does, without the
+    /// pipeline); nil when the text is not a layout this version wrote.
+    public init?(description bytes: [UInt8]) {
+        guard let tree = JSONTree.parse(bytes), tree["version"]?.int64 == 1, let items = tree["fields"]?.array else {
+            return nil
+        }
+        var offset = Self.headerSize
+        var fields: [Field] = []
+        for item in items {
+            guard let name = item["name"]?.string, let kind = item["kind"]?.string.flatMap(Self.kind(named:)) else {
+                return nil
+            }
+            var defaultValue: ScalarValue?
+            switch item["default"] {
+            case nil: defaultValue = nil
+            case .null?: defaultValue = .null
+            case .bool(let b)?: defaultValue = .bool(b)
+            case .string(let s)?: defaultValue = .string(s)
+            case .number(let n)?:
+                if let i = Int64(n) { defaultValue = .int(i) } else if let d = Double(n) { defaultValue = .double(d) } else { return nil }
+            default: return nil
+            }
+            var field = Field(name: name, kind: kind, offset: offset, size: 0,
+                              buckets: Int(item["buckets"]?.int64 ?? 0), bucketNanos: item["bucket_ns"]?.int64 ?? 0,
+                              capacity: Int(item["capacity"]?.int64 ?? 0), intSum: item["sum"]?.string == "int",
+                              counted: item["counted"]?.bool ?? false, defaultValue: defaultValue)
+            guard field.buckets >= 0, field.buckets <= 4096, field.capacity >= 0, field.capacity <= 1 << 16,
+                  (field.buckets == 0) == (field.bucketNanos == 0), field.bucketNanos >= 0 else { return nil }
+            field.size = Self.size(of: field)
+            offset += field.size
+            fields.append(field)
+        }
+        self.fields = fields
+        self.payloadSize = offset
+        self.ttl = tree["ttl_ns"]?.int64
+    }
+}

@@ -96,3 +96,42 @@ public final class StateStore {
     public func free(_ handle: UInt64, count: Int) { blobs.removeValue(forKey: handle) }
     public func checkpoint(meta: [UInt8]) throws(StateError) { self.meta = meta }
 }
+extension CompiledPipeline {
+    public var profile: [ProfileField] { [] }
+    public var profileTTL: Int64? { nil }
+}
+/// A snapshot of the store's size and of its last checkpoint, for `--stats` and tests.
+public struct StoreStats: Sendable, Equatable {
+    /// One data region: its file name (also in memory-only mode, for comparison) and size.
+    public struct File: Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+    }
+
+    /// Live customers.
+    public var customers: Int
+    /// Slot indices in use or free (the upper bound of `slot(at:)`).
+    public var slots: Int
+    /// Slots on the free list, reused before new ones.
+    public var freeSlots: Int
+    /// Bytes of one slot (16 B of key and bookkeeping + the payload).
+    public var slotStride: Int
+    /// Index segments (4 KiB, 512 entries each) and the directory's entry count.
+    public var indexSegments: Int
+    public var directoryEntries: Int
+    /// Bytes of the arena in use or on free lists.
+    public var arenaBytes: Int
+    /// The data files (or regions), in a fixed order: slots, index, arena.
+    public var files: [File]
+    /// (data bytes + directory bytes) / customers; 0 without customers.
+    public var bytesPerCustomer: Double
+    /// Sequence number of the last completed checkpoint (0: the one written at creation).
+    public var checkpointSequence: UInt64
+    /// Wall time of the last checkpoint, in nanoseconds.
+    public var lastCheckpointNanoseconds: UInt64
+    /// Dirty page bytes the last checkpoint wrote (each page once to the journal and once to
+    /// its data file; this counts it once).
+    public var lastCheckpointDirtyBytes: Int
+}
+
+extension StateStore { public var stats: StoreStats { StoreStats(customers: 0, slots: 0, freeSlots: 0, slotStride: 0, indexSegments: 0, directoryEntries: 0, arenaBytes: 0, files: [], bytesPerCustomer: 0, checkpointSequence: 0, lastCheckpointNanoseconds: 0, lastCheckpointDirtyBytes: 0) } }

@@ -99,7 +99,7 @@ enum ValueCell {
 
     /// The cell as a CEL value; text is appended to `text` and the value's span points there
     /// (origin `.variables`, the activation's extra text). nil for an unset cell.
-    static func value(_ cell: UnsafeRawPointer, store: StateStore, text: inout [UInt8]) -> Value? {
+    static func value(_ cell: UnsafeRawPointer, store: StateStore, text: ProfileText) -> Value? {
         let b = bits(cell)
         switch tag(cell) {
         case .unset: return nil
@@ -111,14 +111,12 @@ enum ValueCell {
         case .timestamp: return .timestamp(Int64(bitPattern: b))
         case .duration: return .duration(Int64(bitPattern: b))
         case .stringInline, .stringArena:
-            let start = Int32(text.count)
             let bytes = self.text(cell, store: store)
-            text.append(contentsOf: bytes)
+            let start = text.append(bytes)
             return .string(StringSpan(origin: .variables, escaped: escaped(cell), start: start, count: Int32(bytes.count)))
         case .jsonInline, .jsonArena:
-            let start = Int32(text.count)
             let bytes = self.text(cell, store: store)
-            text.append(contentsOf: bytes)
+            let start = text.append(bytes)
             let ref = ValueRef(origin: .variables, start: start, count: Int32(bytes.count))
             return bytes.first == UInt8(ascii: "{") ? .map(ref) : .list(ref)
         }
@@ -162,5 +160,43 @@ enum ProfileJSON {
         } else {
             out += Array("\(d)".utf8)
         }
+    }
+}
+
+/// The text behind one customer's profile values while expressions read them: a buffer that
+/// grows to the largest need and is reused for every event.
+public final class ProfileText {
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+    public private(set) var count = 0
+
+    init() {
+        capacity = 4096
+        base = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes so far; valid until the next `append` or `reset`.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    func reset() { count = 0 }
+
+    /// Appends `bytes`; returns where they start.
+    @discardableResult
+    func append(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let start = count
+        if count + bytes.count > capacity {
+            var grown = capacity * 2
+            while grown < count + bytes.count { grown *= 2 }
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+            fresh.copyMemory(from: base, byteCount: count)
+            base.deallocate()
+            base = fresh
+            capacity = grown
+        }
+        if bytes.count > 0 { (base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        count += bytes.count
+        return Int32(start)
     }
 }

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a checkpoint records besides the store's bytes, kept as JSON text in the store's
+/// metadata (so it is written atomically with the state): the event clock, the expiry sweep
+/// position, counters, the pipeline's fingerprint, the profile layout (with defaults) and
+/// every input read so far with how far.
+public struct Checkpoint: Equatable, Sendable {
+    /// An input file and how much of it the state covers.
+    public struct Input: Equatable, Sendable {
+        /// The path as given on the command line; `-` for standard input.
+        public var path: String
+        /// The file's size when it was last read (compressed size for zstd); 0 for stdin.
+        public var size: Int64
+        /// XXH64 of the file's first `headBytes` bytes.
+        public var head: UInt64
+        public var headBytes: Int64
+        /// Decompressed bytes of the input applied, at a line boundary, and the lines in them.
+        public var offset: Int64
+        public var line: Int
+        /// Whether the input was read to its end.
+        public var done: Bool
+
+        public init(path: String, size: Int64, head: UInt64, headBytes: Int64, offset: Int64, line: Int, done: Bool) {
+            self.path = path
+            self.size = size
+            self.head = head
+            self.headBytes = headBytes
+            self.offset = offset
+            self.line = line
+            self.done = done
+        }
+    }
+
+    public var pipeline: UInt64 = 0
+    /// The latest event time applied (nil before any event).
+    public var clock: Int64?
+    public var sweepCursor = 0
+    /// Events applied and records written, over all runs on this state.
+    public var events: Int64 = 0
+    public var records: Int64 = 0
+    /// The profile layout's description (`ProfileLayout.description`).
+    public var profile: [UInt8] = []
+    public var inputs: [Input] = []
+
+    public init() {}
+
+    public var json: [UInt8] {
+        var fields: [(String, JSONTree)] = [
+            ("version", .number("1")),
+            ("pipeline", .string(Self.hex(pipeline))),
+            ("clock", clock.map { .number(String($0)) } ?? .null),
+            ("sweep", .number(String(sweepCursor))),
+            ("events", .number(String(events))),
+            ("records", .number(String(records))),
+        ]
+        fields.append(("profile", JSONTree.parse(profile) ?? .null))
+        fields.append(("inputs", .array(inputs.map { input in
+            .object([
+                ("path", .string(input.path)),
+                ("size", .number(String(input.size))),
+                ("head", .string(Self.hex(input.head))),
+                ("head_bytes", .number(String(input.headBytes))),
+                ("offset", .number(String(input.offset))),
+                ("line", .number(String(input.line))),
+                ("done", .bool(input.done)),
+            ])
+        })))
+        return Array(JSONTree.object(fields).text.utf8)
+    }
+
+    /// Reads a checkpoint's JSON text; nil when it is not one.
+    public init?(json bytes: [UInt8]) {
+        guard let tree = JSONTree.parse(bytes), tree["version"]?.int64 == 1,
+              let pipeline = tree["pipeline"]?.string.flatMap({ UInt64($0, radix: 16) }) else { return nil }
+        self.pipeline = pipeline
+        clock = tree["clock"]?.int64
+        sweepCursor = Int(tree["sweep"]?.int64 ?? 0)
+        events = tree["events"]?.int64 ?? 0
+        records = tree["records"]?.int64 ?? 0
+        if let profile = tree["profile"], profile != .null { self.profile = Array(profile.text.utf8) }
+        for item in tree["inputs"]?.array ?? [] {
+            guard let path = item["path"]?.string, let size = item["size"]?.int64,
+                  let head = item["head"]?.string.flatMap({ UInt64($0, radix: 16) }),
+                  let headBytes = item["head_bytes"]?.int64, let offset = item["offset"]?.int64,
+                  let line = item["line"]?.int64, let done = item["done"]?.bool else { return nil }
+            inputs.append(Input(path: path, size: size, head: head, headBytes: headBytes, offset: offset,
+                                line: Int(line), done: done))
+        }
+    }
+
+    static func hex(_ n: UInt64) -> String {
+        let s = String(n, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    /// Records an input's position, replacing an earlier entry for the same path.
+    public mutating func record(_ input: Input) {
+        if let i = inputs.firstIndex(where: { $0.path == input.path }) {
+            inputs[i] = input
+        } else {
+            inputs.append(input)
+        }
+    }
+}
+
+/// How a file on the command line relates to what the state has read of it.
+public enum ResumePoint: Equatable, Sendable {
+    /// Not read before (or changed since, see `changed`): from the start.
+    case start
+    /// Read up to a line boundary: continue there.
+    case from(offset: Int64, line: Int)
+    /// Read to its end and unchanged since: nothing to do.
+    case done
+}
+
+/// The identity of an input file: its size and a fingerprint of its first bytes.
+public struct InputIdentity: Equatable, Sendable {
+    public static let headLimit = 1 << 16
+    public var size: Int64
+    public var head: UInt64
+    public var headBytes: Int64
+
+    /// Reads the identity of a regular file; nil for stdin, pipes and unreadable paths (the
+    /// run reports those when it opens them).
+    public static func of(path: String) -> InputIdentity? {
+        guard path != "-" else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int64(st.st_size)
+        return head(fd: fd, count: Int(min(size, Int64(headLimit)))).map {
+            InputIdentity(size: size, head: $0, headBytes: min(size, Int64(headLimit)))
+        }
+    }
+
+    /// XXH64 of a file's first `count` bytes; nil if they cannot be read.
+    static func head(fd: Int32, count: Int) -> UInt64? {
+        var buffer = [UInt8](repeating: 0, count: max(count, 1))
+        var have = 0
+        while have < count {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + have, count - have, off_t(have)) }
+            if n <= 0 { break }
+            have += n
+        }
+        guard have == count else { return nil }
+        return buffer.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<count]), seed: 0) }
+    }
+
+    /// Where to resume `path` given the checkpoint's entry for it: the same file (the same
+    /// first bytes) continues where it stopped, also when it has grown since (a log that is
+    /// appended to); a file whose first bytes differ is another file, read from the start.
+    public static func resumePoint(path: String, entry: Checkpoint.Input?) -> (ResumePoint, changed: Bool) {
+        guard let entry, path != "-" else { return (.start, false) }
+        guard let now = of(path: path), now.size >= entry.size, entry.headBytes <= now.size else {
+            return (.start, true)
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (.start, true) }
+        defer { close(fd) }
+        guard head(fd: fd, count: Int(entry.headBytes)) == entry.head else { return (.start, true) }
+        if entry.done && now.size == entry.size { return (.done, false) }
+        return (entry.offset > 0 ? .from(offset: entry.offset, line: entry.line) : .start, false)
+    }
+}

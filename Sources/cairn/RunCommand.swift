@@ -86,6 +86,9 @@ struct RunCommand: ParsableCommand {
         valueName: "N"))
     var checkpointEvents: Int = 1_000_000
 
+    @Option(name: .customLong("kill-after-events"), help: ArgumentHelp(visibility: .hidden))
+    var killAfterEvents: Int?
+
     @Option(name: .customLong("read-size"), help: ArgumentHelp(visibility: .hidden))
     var readSize: ByteCount = ByteCount(1 << 20)
 
@@ -162,6 +165,7 @@ struct RunCommand: ParsableCommand {
         options.progressInterval = showProgress ? 200_000_000 : nil
         options.checkpointInterval = checkpointInterval.seconds > 0 ? checkpointInterval.seconds * 1_000_000_000 : nil
         options.checkpointEvents = checkpointEvents > 0 ? checkpointEvents : nil
+        options.killAfterEvents = killAfterEvents
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
         let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter, state: state)

@@ -30,6 +30,9 @@ public struct RunOptions: Sendable {
     /// that reason. A run always checkpoints when its input ends.
     public var checkpointInterval: Int64? = 10_000_000_000
     public var checkpointEvents: Int? = 1_000_000
+    /// For crash tests: the process kills itself (SIGKILL, as `kill -9` would) once this many
+    /// events of the run have been applied.
+    public var killAfterEvents: Int?
 
     public init() {}
 }

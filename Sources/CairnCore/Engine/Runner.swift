@@ -270,6 +270,10 @@ public final class Runner {
                 }
             }
             position = (entry.offset + Int64(entry.count), entry.number - 1)
+            if let killAt = options.killAfterEvents, stats.events >= killAt {
+                // Crash tests: die as kill -9 would, with no cleanup and no flush.
+                raise(SIGKILL)
+            }
             i += 1
         }
         return nil

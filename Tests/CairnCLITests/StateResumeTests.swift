@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+
+/// kill -9 at random points of a run over several files (plain and .zst), then the same
+/// command again until one finishes: the state and the set of record ids must equal those
+/// of a run that was never interrupted.
+@Suite("state survives kill -9", .serialized)
+struct StateResumeTests {
+    static let pipeline = """
+        cairn: 1
+        name: resume
+        events: { customer: user_id, time: ts, type: event }
+        profile:
+          carts_1h:  { count: type == "add_to_cart", window: 1h, bucket: 5m }
+          spend:     { sum: event.props.total, where: type == "purchase" }
+          tickets:   { count: type == "ticket_opened", minus: type == "ticket_resolved" }
+          last_page: { last: event.page, where: has(event.page) }
+          skus_1d:   { distinct: event.props.sku, where: has(event.props.sku), window: 1d }
+          ttl: 2d
+        journeys:
+          - name: cart-fan
+            entry: type == "add_to_cart" && profile.carts_1h >= 2
+            steps: [ { send: { channel: push, template: fan } } ]
+          - name: buyer
+            entry: type == "purchase" && profile.spend > 100.0
+            steps: [ { send: { channel: email, template: thanks } } ]
+          - name: browser
+            entry: type == "page_view" && profile.skus_1d >= 3
+            steps: [ { send: { channel: push, template: browse } } ]
+        """
+
+    /// Three inputs: two plain, one zstd; consecutive in event time, 24k events in all.
+    static func makeInputs(in dir: URL) throws -> [String] {
+        let gen = CLI.binary.deletingLastPathComponent().appendingPathComponent("cairn-gen").path
+        var names: [String] = []
+        for (i, start) in ["2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z"].enumerated() {
+            let name = "events-\(i).ndjson"
+            try runTool(gen, ["--seed", "\(i + 7)", "--events", "8000", "--customers", "300", "--start", start,
+                              "--rate", "0.1", "--out", name], in: dir)
+            if i == 1 {
+                try runTool("/usr/bin/env", ["zstd", "-q", "--rm", name], in: dir)
+                names.append(name + ".zst")
+            } else {
+                names.append(name)
+            }
+        }
+        return names
+    }
+
+    static func runTool(_ path: String, _ args: [String], in dir: URL) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(path) \(args) failed")
+    }
+
+    static func ids(_ output: String) -> [String] {
+        output.split(separator: "\n").compactMap { line in
+            guard let r = line.range(of: #""id":""#) else { return nil }
+            return String(line[r.upperBound...].prefix(16))
+        }
+    }
+
+    @Test("killed at random events, the resumed runs end with the same state and record ids as one uninterrupted run",
+          arguments: [1, 2, 3])
+    func killAndResume(seed: UInt64) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let inputs = try Self.makeInputs(in: dir)
+        let common = ["run", "p.yaml"] + inputs + ["--checkpoint-events", "700"]
+
+        let reference = try CLI.run(common + ["--state", "ref"], in: dir)
+        #expect(reference.status == 0, "\(reference.err)")
+        let referenceIDs = Self.ids(reference.out)
+        #expect(referenceIDs.count > 100)
+        #expect(Set(referenceIDs).count == referenceIDs.count)
+        let referenceDump = try CLI.run(["state", "dump", "--state", "ref"], in: dir)
+        #expect(referenceDump.status == 0)
+        #expect(referenceDump.out.split(separator: "\n").count > 200)
+
+        var rng = seed &* 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return Int((rng >> 33) % UInt64(bound))
+        }
+        var collected: [String] = []
+        var kills = 0
+        for attempt in 0..<12 {
+            // Four kills at random points, then a run to the end.
+            var args = common + ["--state", "crashy"]
+            if attempt < 4 { args += ["--kill-after-events", "\(1 + next(9000))"] }
+            let run = try CLI.run(args, in: dir)
+            collected += Self.ids(run.out)
+            if attempt < 4 {
+                #expect(run.status == 9, "expected SIGKILL, got \(run.status): \(run.err)")
+                kills += 1
+                continue
+            }
+            #expect(run.status == 0, "\(run.err)")
+            break
+        }
+        #expect(kills == 4)
+        // Records after a checkpoint may repeat; none may be missing or new.
+        #expect(Set(collected) == Set(referenceIDs))
+        let dump = try CLI.run(["state", "dump", "--state", "crashy"], in: dir)
+        #expect(dump.out == referenceDump.out)
+
+        // Once finished, the same command has nothing left to do.
+        let again = try CLI.run(common + ["--state", "crashy"], in: dir)
+        #expect(again.status == 0)
+        #expect(again.out.isEmpty)
+        #expect(again.err.contains("was read to its end by an earlier run on this state: skipped"))
+    }
+
+    @Test("a file that grew since the last run continues where the last run stopped")
+    func grownFileContinues() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let inputs = try Self.makeInputs(in: dir)
+        let whole = try Data(contentsOf: dir.appendingPathComponent(inputs[0]))
+        let lines = whole.split(separator: 0x0A, omittingEmptySubsequences: false)
+        let half = lines.count / 2
+        let first = Data(lines[0..<half].joined(separator: [0x0A])) + Data([0x0A])
+        try first.write(to: dir.appendingPathComponent("log.ndjson"))
+
+        let reference = try CLI.run(["run", "p.yaml", inputs[0], "--state", "ref"], in: dir)
+        #expect(reference.status == 0)
+        let part1 = try CLI.run(["run", "p.yaml", "log.ndjson", "--state", "grow"], in: dir)
+        #expect(part1.status == 0)
+        try whole.write(to: dir.appendingPathComponent("log.ndjson"))
+        let part2 = try CLI.run(["run", "p.yaml", "log.ndjson", "--state", "grow"], in: dir)
+        #expect(part2.status == 0, "\(part2.err)")
+        #expect(Self.ids(part1.out) + Self.ids(part2.out) == Self.ids(reference.out))
+        let a = try CLI.run(["state", "dump", "--state", "ref"], in: dir)
+        let b = try CLI.run(["state", "dump", "--state", "grow"], in: dir)
+        #expect(a.out == b.out)
+    }
+
+    @Test("a second writer is refused at once with exit 75")
+    func secondWriterRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        // The first writer reads a pipe that stays open until the second has tried.
+        let first = Process()
+        first.executableURL = CLI.binary
+        first.arguments = ["run", "p.yaml", "--state", "st"]
+        first.currentDirectoryURL = dir
+        let feed = Pipe()
+        first.standardInput = feed
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        // Wait until the first holds the lock (its lock file names its pid).
+        var waited = 0
+        while waited < 200, (try? String(contentsOf: dir.appendingPathComponent("st/lock"), encoding: .utf8))?
+            .contains("\(first.processIdentifier)") != true {
+            usleep(20_000)
+            waited += 1
+        }
+        let second = try CLI.run(["run", "p.yaml", "--state", "st"], in: dir, stdin: Data())
+        try feed.fileHandleForWriting.close()
+        first.waitUntilExit()
+        #expect(second.status == 75)
+        #expect(second.err.contains("state directory 'st' is in use by another cairn process (pid \(first.processIdentifier))"))
+        #expect(first.terminationStatus == 0)
+    }
+}

@@ -364,7 +364,7 @@ public final class Runner {
             }
             profile.load(payload)
             activation.variableText = profile.text.bytes
-            // MERGE: activation.profileValues = UnsafePointer(profile.values.baseAddress)
+            activation.profileValues = UnsafePointer(profile.values.baseAddress)
             let applied = eventsBefore &+ Int64(stats.events)
             if applied & 63 == 0 { profile.sweep(64) }
         }

@@ -1,27 +1,4 @@
 // TEMPORARY: stand-ins for the lang and store branches, deleted when they merge.
-extension CompiledPipeline {
-    public struct ProfileField: Sendable {
-        public enum Kind: UInt8, Sendable { case count, sum, min, max, avg, last, first, distinct }
-        public var name: String
-        public var kind: Kind
-        public var value: Program
-        public var filter: Program?
-        public var minus: Program?
-        public var window: Int64?
-        public var bucket: Int64?
-        public var capacity: Int
-        public var defaultValue: ScalarValue?
-        public var type: ExprType
-        public init(name: String, kind: Kind, value: Program, filter: Program? = nil, minus: Program? = nil,
-                    window: Int64? = nil, bucket: Int64? = nil, capacity: Int = 0, defaultValue: ScalarValue? = nil,
-                    type: ExprType) {
-            self.name = name; self.kind = kind; self.value = value; self.filter = filter; self.minus = minus
-            self.window = window; self.bucket = bucket; self.capacity = capacity; self.defaultValue = defaultValue
-            self.type = type
-        }
-    }
-}
-
 public enum StateError: Error, Equatable, Sendable {
     case busy(directory: String, pid: Int32?)
     case layoutChanged(directory: String, stored: [UInt8], current: [UInt8])
@@ -95,10 +72,6 @@ public final class StateStore {
     public func markDirty(_ handle: UInt64, count: Int) {}
     public func free(_ handle: UInt64, count: Int) { blobs.removeValue(forKey: handle) }
     public func checkpoint(meta: [UInt8]) throws(StateError) { self.meta = meta }
-}
-extension CompiledPipeline {
-    public var profile: [ProfileField] { [] }
-    public var profileTTL: Int64? { nil }
 }
 /// A snapshot of the store's size and of its last checkpoint, for `--stats` and tests.
 public struct StoreStats: Sendable, Equatable {

@@ -199,6 +199,8 @@ enum ProgramOpcode: UInt8, Sendable {
     case eventTime
     /// Extra variable number `a`.
     case variable
+    /// Profile field number `a` (`profile.NAME`): `Activation.profileValues[a]`.
+    case profile
     /// Iteration variable slot `a`.
     case local
     /// `has(...)`: field `a` present; `b` is the parent field id (checked to be an object) or -1.

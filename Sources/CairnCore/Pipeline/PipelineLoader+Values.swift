@@ -293,7 +293,7 @@ extension PipelineLoader {
             return nil
         }
         let spec = ExpressionSpec(text: s.string, scalar: scalarPosition(node, s), role: role, kind: kind)
-        expressions.append((spec, warnIfConstant))
+        expressions.append((spec, warnIfConstant, readingProfileField))
         return spec
     }
 

@@ -1,9 +1,10 @@
 /// Compiles CEL text into a `Program`, checking types statically where they are known.
 ///
 /// See docs/expressions.md for the language cairn supports. Static types: literals, the
-/// variables `type`, `customer` (string), `time`, `now` (timestamp), `event` (map) and the
-/// results of functions are known; event fields, extra variables and iteration variables are
-/// `dyn`. Operators and functions with known operand types are checked against CEL's
+/// variables `type`, `customer` (string), `time`, `now` (timestamp), `event` (map), the
+/// profile fields (`profile.NAME`, typed by their aggregate, see `ExprEnvironment.profile`)
+/// and the results of functions are known; event fields, extra variables and iteration
+/// variables are `dyn`. Operators and functions with known operand types are checked against CEL's
 /// overloads (`"a" < 1` is an error); `==` and `!=` accept any pair (values of different
 /// types are unequal). JSON numbers are doubles under CEL's JSON mapping, so
 /// `event.qty + 1` could only fail at runtime: the compiler reports an int or uint operand of

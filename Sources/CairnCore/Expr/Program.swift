@@ -18,7 +18,7 @@ public struct Program: Sendable {
     /// field).
     public var resultType: ExprType
     /// True when the expression reads no variable (no event field, `type`, `customer`, `time`,
-    /// `now` or extra variable): its value is the same for every event, so a condition that
+    /// `now`, profile field or extra variable): its value is the same for every event, so a condition that
     /// is constant is almost certainly a mistake worth a warning.
     public var isConstant: Bool
 

@@ -24,9 +24,9 @@ extension PipelineLoader {
             env.profile = profileField.map(CompiledPipeline.ProfileField.unreadableProfile) ?? readable
             switch ExprCompiler.compile(expression.text, in: &env) {
             case .failure(let errors):
-                // 'profile' and 'journey' are the language's, without a runtime yet: like a
-                // key without a runtime, they are refused for a run but accepted when the
-                // whole language is (`cairn eval --pipeline` reads such a file's mapping).
+                // 'journey' is the language's, without a runtime yet: like a key without a
+                // runtime, it is refused for a run but accepted when the whole language is
+                // (`cairn eval --pipeline` reads such a file's mapping).
                 for (item, diagnostic) in zip(errors.items, place(errors, of: expression)) {
                     if item.awaitsRuntime {
                         unsupported.append(diagnostic)

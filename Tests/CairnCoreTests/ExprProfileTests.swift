@@ -12,19 +12,20 @@ struct ExprProfileTests {
         .init(name: "tags", type: .dyn),
         .init(name: "email_ok", type: .dyn),
         .init(name: "visits", type: .int),
+        .init(name: "props", type: .dyn),
     ]
 
     /// The text the string, list and map values point into, as the runner's buffer of stored
     /// values would be.
-    static let text = #""UTC""Caf\u00e9"["a","b"]"#
+    static let text = #""UTC""Caf\u00e9"["a","b"]{"k":1,"s":"x"}"#
 
-    /// One value per field: 3, 612.5, "UTC", ["a","b"], null, 0; `tzEscaped` swaps in the
-    /// escaped "Café".
+    /// One value per field: 3, 612.5, "UTC", ["a","b"], null, 0, {"k":1,"s":"x"}; `tzEscaped`
+    /// swaps in the escaped "Café".
     static func values(tzEscaped: Bool = false) -> [Value] {
         let tz = tzEscaped ? StringSpan(origin: .variables, escaped: true, start: 6, count: 9)
             : StringSpan(origin: .variables, escaped: false, start: 1, count: 3)
         return [.int(3), .double(612.5), .string(tz), .list(ValueRef(origin: .variables, start: 16, count: 9)),
-                .null, .int(0)]
+                .null, .int(0), .map(ValueRef(origin: .variables, start: 25, count: 15))]
     }
 
     static func environment(_ profile: ExprProfile = .fields(fields)) -> ExprEnvironment {
@@ -80,6 +81,8 @@ struct ExprProfileTests {
         ("profile.email_ok", "null"), ("profile.visits == 0", "true"),
         ("type == 'view' && profile.carts >= 3", "true"),
         ("[1].all(profile, profile > 0)", "true"),
+        ("profile.props", #"{"k":1.0,"s":"x"}"#), ("profile.props.k == 1.0", "true"), ("'s' in profile.props", "true"),
+        ("profile.props.s + profile.tz", #""xUTC""#), ("size(profile.props)", "2"),
     ])
     func values(_ source: String, _ expected: String) {
         #expect(Self.run(source) == expected, "\(source)")
@@ -112,7 +115,7 @@ struct ExprProfileTests {
         ("profile.spned > 1.0", "undeclared profile field 'spned'", 8, 13, "did you mean 'spend'?"),
         ("profile.cart > 1", "undeclared profile field 'cart'", 8, 12, "did you mean 'carts'?"),
         ("profile.zzzzzzzz > 1", "undeclared profile field 'zzzzzzzz'", 8, 16,
-         "declare it under 'profile', or use one of 'carts', 'spend', 'tz', 'tags', 'email_ok', 'visits'"),
+         "declare it under 'profile', or use one of 'carts', 'spend', 'tz', 'tags', 'email_ok', 'visits', 'props'"),
         ("profile == null", "'profile' is not a value: read one of its fields as profile.NAME", 0, 7,
          "the profile fields are profile.carts, profile.spend, profile.tz, profile.tags, profile.email_ok, ..."),
         ("profile['carts'] > 1", "profile fields are read as profile.NAME, not by index", 0, 16, "write profile.carts"),

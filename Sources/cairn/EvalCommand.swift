@@ -127,7 +127,9 @@ struct EvalCommand: ParsableCommand {
         }
         var env = ExprEnvironment(
             fields: fields, typeField: mapping?.typeField ?? 0, customerField: mapping?.customerField ?? 0,
-            variables: names, hasEventMapping: mapping != nil)
+            variables: names, hasEventMapping: mapping != nil,
+            profile: .unavailable(message: "'profile' is not available in cairn eval: profiles are kept by cairn run",
+                                  hint: "bind a stand-in with --var, e.g. --var carts=3, and read it as 'carts'"))
         let program: Program
         switch ExprCompiler.compile(expression, in: &env) {
         case .success(let p): program = p

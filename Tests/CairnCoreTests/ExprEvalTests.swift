@@ -255,7 +255,7 @@ struct ExprEvalTests {
         ("event.items.all(x.y, true)", "the first argument of 'all' must be a variable name", 16, 19,
          "write e.g. list.all(x, ...)"),
         ("now > 1", "no matching overload for '>' applied to (google.protobuf.Timestamp, int)", 4, 5, nil),
-        ("profile.carts > 1.0", "'profile' is not supported yet", 0, 7, nil),
+        ("profile.carts > 1.0", "undeclared profile field 'carts'", 8, 13, "declare it under 'profile' in the pipeline"),
         ("journey.key == 'x'", "'journey' is not supported yet", 0, 7, nil),
         ("{'a': 1}.a + 1", "no matching overload for '+' applied to (dyn, int)", 13, 14,
          "JSON numbers are doubles in CEL; write 1.0"),

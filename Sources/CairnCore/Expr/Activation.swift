@@ -1,14 +1,19 @@
 /// The per-event bindings an expression reads: the event's bytes, the table of values the
-/// scanner found at the pipeline's interned field paths, the event time (`time`, `now`) and
-/// the extra variables declared in `ExprEnvironment.variables`.
+/// scanner found at the pipeline's interned field paths, the event time (`time`, `now`), the
+/// extra variables declared in `ExprEnvironment.variables` and the customer's profile
+/// (`profile.NAME`).
 ///
 /// Built by the runner for each event without allocating: it only holds pointers.
 ///
 /// - Safety: `fields` must point to at least `ExprEnvironment.fields.count` values (one per
 ///   interned `FieldID`, `.absent` where the event has no value), and every span in them must
 ///   lie within `line`. `variableValues` must point to one value per declared extra variable,
-///   with spans into `variableText` (see `ExprVariables`). All must stay valid while the
-///   program evaluates and while any `Value` produced from this activation is in use.
+///   with spans into `variableText` (see `ExprVariables`). `profileValues`, when not nil, must
+///   point to one value per profile field of `ExprEnvironment.profile`, and its strings,
+///   bytes, lists and maps must be spans of origin `.variables` into `variableText` (JSON
+///   string contents, `escaped` when they hold a `\`; JSON arrays and objects). All must
+///   stay valid while the program evaluates and while any `Value` produced from this
+///   activation is in use.
 public struct Activation {
     /// The event's bytes (one NDJSON line).
     public var line: UnsafeRawBufferPointer
@@ -16,21 +21,31 @@ public struct Activation {
     public var fields: UnsafePointer<ScannedValue>
     /// The event time in nanoseconds since the Unix epoch: the value of `time` and `now`.
     public var eventTime: Int64
-    /// The JSON text the extra variables' values point into.
+    /// The JSON text that the values of the extra variables (`cairn eval --var`) and of the
+    /// profile point into: for `cairn eval`, the `--var` texts (`ExprVariables`); for
+    /// `cairn run`, a buffer of the customer's stored profile values, set by the runner for
+    /// each event.
     public var variableText: UnsafeRawBufferPointer
     /// One scanned value per extra variable, in the order of `ExprEnvironment.variables`;
     /// nil when none are declared.
     public var variableValues: UnsafePointer<ScannedValue>?
+    /// One value per profile field, in the order of `ExprEnvironment.profile` (file order),
+    /// after the current event has been applied; set by the runner for each event. Strings,
+    /// lists and maps among them are spans of origin `.variables` into `variableText`. nil
+    /// when there is no profile: `profile.NAME` then evaluates to an error.
+    public var profileValues: UnsafePointer<Value>?
 
     @inlinable
     public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,
                 variableText: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                variableValues: UnsafePointer<ScannedValue>? = nil) {
+                variableValues: UnsafePointer<ScannedValue>? = nil,
+                profileValues: UnsafePointer<Value>? = nil) {
         self.line = line
         self.fields = fields
         self.eventTime = eventTime
         self.variableText = variableText
         self.variableValues = variableValues
+        self.profileValues = profileValues
     }
 }
 

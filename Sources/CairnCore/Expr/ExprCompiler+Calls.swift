@@ -168,6 +168,10 @@ extension ExprCompilation {
             return report("invalid argument to has() macro", argument.range,
                           hint: "has() takes a field selection such as has(event.a.b)")
         }
+        if isProfile(operand) {
+            return profileMisuse(operand.range, argument.range, "has() does not apply to profile fields",
+                                 hint: "a profile field always has a value (its default, or null, before any event): read profile.\(field)")
+        }
         if let parentPath = eventPath(operand) {
             readsVariable = true
             let id = intern(parentPath + [field])

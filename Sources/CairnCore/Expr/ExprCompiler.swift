@@ -1,9 +1,10 @@
 /// Compiles CEL text into a `Program`, checking types statically where they are known.
 ///
 /// See docs/expressions.md for the language cairn supports. Static types: literals, the
-/// variables `type`, `customer` (string), `time`, `now` (timestamp), `event` (map) and the
-/// results of functions are known; event fields, extra variables and iteration variables are
-/// `dyn`. Operators and functions with known operand types are checked against CEL's
+/// variables `type`, `customer` (string), `time`, `now` (timestamp), `event` (map), the
+/// profile fields (`profile.NAME`, typed by their aggregate, see `ExprEnvironment.profile`)
+/// and the results of functions are known; event fields, extra variables and iteration
+/// variables are `dyn`. Operators and functions with known operand types are checked against CEL's
 /// overloads (`"a" < 1` is an error); `==` and `!=` accept any pair (values of different
 /// types are unequal). JSON numbers are doubles under CEL's JSON mapping, so
 /// `event.qty + 1` could only fail at runtime: the compiler reports an int or uint operand of
@@ -41,7 +42,7 @@ public enum ExprCompiler {
     /// The built-in variables.
     static let variables = ["event", "type", "customer", "time", "now"]
     /// Names of the full pipeline language that a later version adds.
-    static let futureVariables: Set<String> = ["profile", "journey"]
+    static let futureVariables: Set<String> = ["journey"]
     /// CEL's type names usable as values (`type(x) == int`); `type` itself is cairn's variable.
     static let typeNames: [String: TypeTag] = [
         "int": .int, "uint": .uint, "double": .double, "bool": .bool, "string": .string, "bytes": .bytes,
@@ -144,6 +145,7 @@ struct ExprCompilation {
             return compileIdentifier(name, leadingDot: leadingDot, node.range)
         case let .select(operand, field, fieldRange):
             if let path = eventPath(node) { return loadField(path) }
+            if isProfile(operand) { return loadProfileField(field, fieldRange, profileRange: operand.range) }
             if !locals.contains(where: { $0.name == "google" }),
                let tag = ["google.protobuf.Timestamp": TypeTag.timestamp,
                           "google.protobuf.Duration": .duration][dottedName(node) ?? ""] {
@@ -158,6 +160,17 @@ struct ExprCompilation {
                             type: .dyn, fromJSON: base.fromJSON || type == .map)
         case let .index(operand, key):
             if let path = eventPath(node) { return loadField(path) }
+            if isProfile(operand) {
+                var hint = "read a profile field as profile.NAME"
+                if case .literal(.string(let text)) = key.kind {
+                    let name = String(decoding: text, as: UTF8.self)
+                    let identifier = name.utf8.first.map { !(0x30...0x39).contains($0) } == true
+                        && name.utf8.allSatisfy { $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+                    if identifier { hint = "write profile.\(name)" }
+                }
+                return profileMisuse(operand.range, node.range, "profile fields are read as profile.NAME, not by index",
+                                     hint: hint)
+            }
             let base = compile(operand)
             let index = compile(key)
             guard let base, let index, let bt = base.type, let kt = index.type else { return nil }
@@ -246,6 +259,10 @@ struct ExprCompilation {
             if let tag = ExprCompiler.typeNames[name] {
                 return constant(.type(tag), .type)
             }
+            if name == "profile" {
+                return profileMisuse(range, range, "'profile' is not a value: read one of its fields as profile.NAME",
+                                     hint: profileNamesHint())
+            }
             if ExprCompiler.futureVariables.contains(name) {
                 diagnostics.append(ExprDiagnostic(message: "'\(name)' is not supported yet", range: range,
                                                   awaitsRuntime: true))
@@ -253,6 +270,51 @@ struct ExprCompilation {
             }
             return report("undeclared reference to '\(name)'", range, hint: suggestion(for: name))
         }
+    }
+
+    // MARK: Profile
+
+    /// Whether `node` is the variable `profile` (not an iteration variable of that name).
+    func isProfile(_ node: ExprNode) -> Bool {
+        guard case .identifier("profile", false) = node.kind else { return false }
+        return !locals.contains { $0.name == "profile" }
+    }
+
+    /// `profile.NAME`: a load of the field's value for this event, of the field's static type.
+    mutating func loadProfileField(_ name: String, _ nameRange: SourceRange, profileRange: SourceRange) -> Compiled? {
+        switch env.profile {
+        case let .unavailable(message, hint):
+            return report(message, profileRange, hint: hint)
+        case .fields(let fields):
+            guard let k = fields.firstIndex(where: { $0.name == name }) else {
+                let names = fields.map(\.name)
+                let hint = Suggestion.closest(to: name, among: names).map { "did you mean '\($0)'?" }
+                    ?? (names.isEmpty ? "declare it under 'profile' in the pipeline"
+                        : "declare it under 'profile', or use one of \(names.map { "'\($0)'" }.joined(separator: ", "))")
+                return report("undeclared profile field '\(name)'", nameRange, hint: hint)
+            }
+            readsVariable = true
+            return Compiled(index: emit(ProgramInstruction(.profile, Int32(k))), type: fields[k].type)
+        }
+    }
+
+    /// `profile` used other than as `profile.NAME`: where the profile is unavailable, that
+    /// message at the `profile` token; else `message` over `range`.
+    mutating func profileMisuse(_ profileRange: SourceRange, _ range: SourceRange, _ message: String,
+                                hint: String?) -> Compiled? {
+        if case let .unavailable(unavailable, unavailableHint) = env.profile {
+            return report(unavailable, profileRange, hint: unavailableHint)
+        }
+        return report(message, range, hint: hint)
+    }
+
+    /// The hint for a bare `profile`: its field names.
+    func profileNamesHint() -> String {
+        guard case .fields(let fields) = env.profile, !fields.isEmpty else {
+            return "declare profile fields under 'profile' in the pipeline and read them as profile.NAME"
+        }
+        let shown = fields.prefix(5).map { "profile.\($0.name)" }.joined(separator: ", ")
+        return "the profile fields are \(shown)\(fields.count > 5 ? ", ..." : "")"
     }
 
     func suggestion(for name: String) -> String {

@@ -33,8 +33,8 @@ public struct ExprDiagnostic: Equatable, Sendable, Error, CustomStringConvertibl
     public var message: String
     public var range: SourceRange
     public var hint: String?
-    /// The expression names part of the language whose runtime is not built yet (`profile`,
-    /// `journey`): refused for a run, accepted when the whole language is.
+    /// The expression names part of the language whose runtime is not built yet
+    /// (`journey`): refused for a run, accepted when the whole language is.
     public var awaitsRuntime: Bool
 
     public init(severity: Severity = .error, message: String, range: SourceRange, hint: String? = nil,

@@ -8,6 +8,10 @@
 ///
 /// `variables` declares extra variables by name (for `cairn eval --var NAME=JSON`); their
 /// values are JSON texts the caller supplies per activation (`ExprVariables`), in this order.
+///
+/// `profile` says what `profile.NAME` reads: the pipeline's profile fields (their values are
+/// supplied per activation in `Activation.profileValues`, in this order), or why there is no
+/// profile to read.
 public struct ExprEnvironment {
     public var fields: FieldPaths
     public var typeField: FieldID
@@ -18,13 +22,39 @@ public struct ExprEnvironment {
     /// is known). Without it they are compile errors that say what is missing, as in
     /// `cairn eval` without `--pipeline`.
     public var hasEventMapping: Bool
+    /// What `profile.NAME` reads. Default: a pipeline without profile fields.
+    public var profile: ExprProfile
 
     public init(fields: FieldPaths, typeField: FieldID, customerField: FieldID, variables: [String] = [],
-                hasEventMapping: Bool = true) {
+                hasEventMapping: Bool = true, profile: ExprProfile = .fields([])) {
         self.fields = fields
         self.typeField = typeField
         self.customerField = customerField
         self.variables = variables
         self.hasEventMapping = hasEventMapping
+        self.profile = profile
+    }
+}
+
+/// The profile an expression may read as `profile.NAME`.
+public enum ExprProfile: Sendable {
+    /// The profile fields, in the order of `Activation.profileValues` (file order): field `k`
+    /// compiles to a load of `profileValues[k]` with static type `fields[k].type`.
+    case fields([Field])
+    /// No profile here: any use of `profile` is an error with this message (and hint), at the
+    /// `profile` token. For aggregate expressions (a profile field cannot read the profile it
+    /// is part of) and for `cairn eval` (which keeps no profile).
+    case unavailable(message: String, hint: String?)
+
+    /// One profile field as expressions see it.
+    public struct Field: Equatable, Sendable {
+        public var name: String
+        /// The static type of `profile.NAME`.
+        public var type: ExprType
+
+        public init(name: String, type: ExprType) {
+            self.name = name
+            self.type = type
+        }
     }
 }

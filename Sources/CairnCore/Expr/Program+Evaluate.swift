@@ -38,7 +38,8 @@ extension ProgramStorage {
                 operands: p.operands.baseAddress!, programBytes: UnsafeRawBufferPointer(p.bytes),
                 line: activation.line, fields: activation.fields,
                 eventTime: activation.eventTime, variableText: activation.variableText,
-                variableValues: activation.variableValues, locals: locals.baseAddress!,
+                variableValues: activation.variableValues,
+                profileValues: activation.profileValues, locals: locals.baseAddress!,
                 scratch: scratch, zones: p.zonesView, regexes: p.regexesView)
             return evaluator.eval(p.root)
         }
@@ -69,6 +70,7 @@ struct Evaluator {
     let eventTime: Int64
     let variableText: UnsafeRawBufferPointer
     let variableValues: UnsafePointer<ScannedValue>?
+    let profileValues: UnsafePointer<Value>?
     let locals: UnsafeMutablePointer<Value>
     // Unowned: the caller keeps the scratch alive for the whole evaluation; a strong
     // reference would cost a retain and a release per condition.
@@ -95,6 +97,10 @@ struct Evaluator {
                 return .error(.unsupportedType)
             }
             return jsonValue(values[Int(node.a)], .variables)
+        case .profile:
+            // Strings, lists and maps among the values are spans into `variableText`.
+            guard let values = profileValues else { return .error(.unsupportedType) }
+            return values[Int(node.a)]
         case .local:
             return locals[Int(node.a)]
         case .has:

@@ -44,7 +44,8 @@ extension Program {
                                         operands: operands.baseAddress!, programBytes: bytes,
                                         line: activation.line, fields: activation.fields,
                                         eventTime: activation.eventTime, variableText: activation.variableText,
-                                        variableValues: activation.variableValues, locals: locals.baseAddress!,
+                                        variableValues: activation.variableValues,
+                profileValues: activation.profileValues, locals: locals.baseAddress!,
                                         scratch: scratch, zones: zones, regexes: regexes))
                                 }
                             }

@@ -18,7 +18,7 @@ public struct Program: Sendable {
     /// field).
     public var resultType: ExprType
     /// True when the expression reads no variable (no event field, `type`, `customer`, `time`,
-    /// `now` or extra variable): its value is the same for every event, so a condition that
+    /// `now`, profile field or extra variable): its value is the same for every event, so a condition that
     /// is constant is almost certainly a mistake worth a warning.
     public var isConstant: Bool
 
@@ -199,6 +199,8 @@ enum ProgramOpcode: UInt8, Sendable {
     case eventTime
     /// Extra variable number `a`.
     case variable
+    /// Profile field number `a` (`profile.NAME`): `Activation.profileValues[a]`.
+    case profile
     /// Iteration variable slot `a`.
     case local
     /// `has(...)`: field `a` present; `b` is the parent field id (checked to be an object) or -1.

@@ -3,7 +3,7 @@
 /// A trivially copyable enum with no references: evaluation never touches a reference count.
 /// Strings, bytes, lists and maps are spans or references without pointers (`StringSpan`,
 /// `ValueRef`): into the event line, into the program's constants, into the activation's
-/// extra variables, or into the evaluation's `EvalScratch`. A `Value` is therefore meaningful
+/// variable text (extra variables, profile values), or into the evaluation's `EvalScratch`. A `Value` is therefore meaningful
 /// only together with the program, the activation and the scratch it came from, and only
 /// until the next evaluation with that scratch; render it with
 /// `Program.jsonText(of:activation:scratch:)`.
@@ -84,7 +84,9 @@ public enum TypeTag: UInt8, Equatable, Sendable {
 /// are byte offsets into one of four buffers.
 ///
 /// - `.line`: the event line; JSON string contents that may still contain escapes (`escaped`).
-/// - `.variables`: the activation's extra-variable JSON text; like `.line`.
+/// - `.variables`: the activation's `variableText`, like `.line`: the JSON text of the extra
+///   variables (`cairn eval --var`), or the buffer of the customer's stored profile values
+///   that the runner points it at (`cairn run`).
 /// - `.program`: the program's constant bytes, already decoded.
 /// - `.scratch`: the evaluation's `EvalScratch.bytes`, already decoded.
 public struct StringSpan: Equatable, Sendable {

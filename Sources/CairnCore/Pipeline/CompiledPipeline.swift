@@ -10,6 +10,13 @@ public struct CompiledPipeline: Sendable {
     public var typeField: FieldID
     public var timeFormat: TimeFormat
     public var journeys: [Journey]
+    /// The profile fields in file order: the runner keeps one value per field and customer,
+    /// and hands them to expressions in this order (`Activation.profileValues`).
+    public var profile: [ProfileField] = []
+    /// How long (ns) after a customer's latest event, measured in the stream's latest event
+    /// time, the profile is kept; nil = never. Default when `ttl:` is absent: the longest
+    /// window; nil when no field has a window.
+    public var profileTTL: Int64?
     /// Dotted names of the mapped fields, for messages about bad lines.
     public var customerPath: String
     public var timePath: String

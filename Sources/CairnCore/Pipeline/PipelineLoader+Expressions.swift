@@ -6,17 +6,27 @@ extension PipelineLoader {
     /// The programs are thrown away: `PipelineCompiler` compiles what runs against the real
     /// field table. Here the table is a scratch one (with placeholders when `events` is broken),
     /// which changes no diagnostic.
-    mutating func checkExpressions(events: EventsSpec?) {
+    ///
+    /// Aggregate expressions cannot read the profile; the others read it with the types
+    /// `CompiledPipeline.ProfileField.type` gives (`dyn` for a field whose definition is
+    /// broken, so that its uses are not reported a second time).
+    mutating func checkExpressions(events: EventsSpec?, profile: [ProfileFieldSpec]) {
         var fields = FieldPaths()
         let customer = fields.intern(events?.customer.value ?? ["\u{0}customer"])
         let type = fields.intern(events?.type.value ?? ["\u{0}type"])
-        for (expression, warnIfConstant) in expressions {
-            var env = ExprEnvironment(fields: fields, typeField: type, customerField: customer)
+        let scratch = ExprEnvironment(fields: fields, typeField: type, customerField: customer)
+        let types = profileTypes(profile, in: scratch)
+        let readable = ExprProfile.fields(profileNames.map { name in
+            ExprProfile.Field(name: name, type: types[name] ?? .dyn)
+        })
+        for (expression, warnIfConstant, profileField) in expressions {
+            var env = scratch
+            env.profile = profileField.map(CompiledPipeline.ProfileField.unreadableProfile) ?? readable
             switch ExprCompiler.compile(expression.text, in: &env) {
             case .failure(let errors):
-                // 'profile' and 'journey' are the language's, without a runtime yet: like a
-                // key without a runtime, they are refused for a run but accepted when the
-                // whole language is (`cairn eval --pipeline` reads such a file's mapping).
+                // 'journey' is the language's, without a runtime yet: like a key without a
+                // runtime, it is refused for a run but accepted when the whole language is
+                // (`cairn eval --pipeline` reads such a file's mapping).
                 for (item, diagnostic) in zip(errors.items, place(errors, of: expression)) {
                     if item.awaitsRuntime {
                         unsupported.append(diagnostic)
@@ -38,6 +48,36 @@ extension PipelineLoader {
                 }
             }
         }
+    }
+
+    /// The static type of each valid profile field, by name; reports a `default` that does
+    /// not fit the type of a `sum` of ints.
+    mutating func profileTypes(_ profile: [ProfileFieldSpec], in env: ExprEnvironment) -> [String: ExprType] {
+        var types: [String: ExprType] = [:]
+        for field in profile {
+            var valueType: ExprType?
+            if case .sum(let expression) = field.aggregate {
+                var env = env
+                env.profile = CompiledPipeline.ProfileField.unreadableProfile(field.name.value)
+                valueType = try? ExprCompiler.compile(expression.text, in: &env).get().resultType
+            }
+            let type = CompiledPipeline.ProfileField.type(of: field.aggregate.kind, valueType: valueType)
+            types[field.name.value] = type
+            if type == .int, let value = field.defaultValue, case .double(let d) = value.value {
+                error(at: value.location, "'default' of profile '\(field.name.value)' is \(d), but the sum of ints is an int",
+                      length: plainScalarWidth(at: value.location),
+                      hint: "write an integer default, or sum doubles, e.g. sum: double(...)")
+            }
+        }
+        return types
+    }
+
+    /// The width of the plain scalar (a number) that starts at `location`, in a block or a
+    /// flow mapping.
+    func plainScalarWidth(at location: SourceLocation) -> Int {
+        guard lines.indices.contains(location.line - 1) else { return 1 }
+        let rest = lines[location.line - 1].unicodeScalars.dropFirst(location.column - 1)
+        return max(1, rest.prefix { !" \t,}]#".unicodeScalars.contains($0) }.count)
     }
 
     /// Whether an expression names no variable outside the bound variables of CEL's macros

@@ -1,24 +1,73 @@
 import Yams
 
 extension PipelineLoader {
-    static let aggregateKeys = ["count", "sum", "min", "max", "last"]
-    static let profileFieldKeys = aggregateKeys + ["where", "window", "minus", "default"]
+    static let aggregateKeys = ["count", "sum", "min", "max", "avg", "last", "first", "distinct"]
+    static let profileFieldKeys = aggregateKeys + ["where", "window", "bucket", "minus", "default", "capacity"]
+    /// Most buckets in a window: each keeps a partial value per customer.
+    public static let maximumBuckets: Int64 = 256
+    /// Bounds of `capacity:` of a `distinct` (8 bytes of state each), and its default.
+    public static let capacityRange = 2...1024
+    public static let defaultCapacity = 16
 
     // MARK: - profile
 
-    mutating func profileSpecs(_ node: Node) -> [ProfileFieldSpec] {
-        guard let map = namedMapping(node, "'profile'") else { return [] }
+    /// The fields of `profile:` and its `ttl:`. Every field name that is an identifier is
+    /// also listed in `profileNames`, valid definition or not, so that expressions reading a
+    /// broken field are not reported a second time.
+    mutating func profileSpecs(_ node: Node) -> ([ProfileFieldSpec], Located<TTLSpec>?) {
+        guard let map = namedMapping(node, "'profile'") else { return ([], nil) }
         var fields: [ProfileFieldSpec] = []
+        var ttl: Located<TTLSpec>?
         for key in map.order {
             guard let keyNode = map.keyNode(key), let value = map[key] else { continue }
+            if key == "ttl" {
+                ttl = profileTTL(value, key: keyNode)
+                continue
+            }
             let name = Located(key, location(keyNode))
             if !Self.isIdentifier(key) {
                 error(at: name.location, "profile name '\(key)' is not an identifier", length: width(key),
                       hint: "expressions read it as profile.NAME: use letters, digits and '_', starting with a letter or '_'")
+            } else {
+                profileNames.append(key)
             }
+            readingProfileField = key
             if let field = profileField(value, name: name) { fields.append(field) }
+            readingProfileField = nil
         }
-        return fields
+        return (fields, ttl)
+    }
+
+    /// `ttl: DURATION` or `ttl: never`.
+    mutating func profileTTL(_ node: Node, key: Node) -> Located<TTLSpec>? {
+        let what = "'ttl' of 'profile'"
+        let at = location(node)
+        guard case .scalar(let s) = node else {
+            if case .mapping = node {
+                error(at: location(key), "'ttl' in 'profile' is the time an idle profile is kept, not a profile field",
+                      length: 3,
+                      hint: "'ttl' is reserved for the idle time ('ttl: 30d' or 'ttl: never'); give the field another name")
+            } else {
+                error(at: at, "\(what) must be a duration such as 30d, or never, not \(kindName(node))")
+            }
+            return nil
+        }
+        let text = s.string
+        if text == "never" { return Located(.never, at) }
+        switch PipelineDuration.parse(text) {
+        case .success(let d) where d.seconds > 0:
+            return Located(.after(d), at)
+        case .success:
+            error(at: at, "\(what) must be longer than 0s", length: width(text),
+                  hint: "a customer idle that long is forgotten; write 'ttl: never' to keep profiles for good")
+        case .failure(.notADuration):
+            error(at: at, "expected a duration such as 30d, or never, got '\(text)'", length: width(text),
+                  hint: "how long after a customer's latest event the profile is kept: \(Self.durationUnitsHint), or never")
+        case .failure(let why):
+            let (message, hint) = Self.durationProblem(text, why)
+            error(at: at, message, length: width(text), hint: hint)
+        }
+        return nil
     }
 
     mutating func profileField(_ node: Node, name: Located<String>) -> ProfileFieldSpec? {
@@ -28,7 +77,8 @@ extension PipelineLoader {
         if kinds.isEmpty {
             if map.rejectedKeys == 0 {
                 error(at: map.location, "\(what) has no aggregate",
-                      hint: "give exactly one of 'count: COND', 'sum: EXPR', 'min: EXPR', 'max: EXPR', 'last: EXPR'")
+                      hint: "give exactly one of 'count: COND', 'sum: EXPR', 'min: EXPR', 'max: EXPR', 'avg: EXPR', "
+                        + "'last: EXPR', 'first: EXPR', 'distinct: EXPR'")
             }
             return nil
         }
@@ -51,6 +101,18 @@ extension PipelineLoader {
         }
         var window: Located<PipelineDuration>?
         if let node = map["window"] { window = duration(node, "'window' of \(what)") }
+        var bucket: Located<PipelineDuration>?
+        if let node = map["bucket"] {
+            bucket = duration(node, "'bucket' of \(what)")
+            if map["window"] == nil {
+                let at = map.keyNode("bucket").map(location) ?? map.location
+                error(at: at, "'bucket' of \(what) needs a 'window'", length: width("bucket"),
+                      hint: "'bucket' divides a window into steps of time; add 'window: DURATION', or remove 'bucket' to aggregate over all time")
+                bucket = nil
+            } else if let w = window, let b = bucket, let windowNode = map["window"] {
+                if !checkBucket(b, node, of: w.value, windowNode, what) { bucket = nil }
+            }
+        }
         var minus: ExpressionSpec?
         if let node = map["minus"] {
             if kind != "count" {
@@ -63,8 +125,33 @@ extension PipelineLoader {
         if let node = map["default"] {
             if kind == "count" {
                 misplaced(map, "default", what, hint: "a count starts at 0")
+            } else if kind == "distinct" {
+                misplaced(map, "default", what, hint: "a distinct count starts at 0")
             } else {
                 defaultValue = scalarValue(node, "'default' of \(what)")
+                if let value = defaultValue, kind == "sum" || kind == "avg" {
+                    let found: String? = switch value.value {
+                    case .int, .double: nil
+                    case .string(let text): "the string '\(text)'"
+                    case .bool(let b): "\(b)"
+                    case .null: "null"
+                    }
+                    if let found {
+                        error(at: value.location, "'default' of \(what) must be a number, as '\(kind)' is, not \(found)",
+                              length: scalarWidth(node),
+                              hint: "the value before any event was selected, e.g. default: 0")
+                        defaultValue = nil
+                    }
+                }
+            }
+        }
+        var capacity: Located<Int>?
+        if let node = map["capacity"] {
+            if kind != "distinct" {
+                misplaced(map, "capacity", what,
+                          hint: "'capacity' says how many distinct values a 'distinct' counts exactly")
+            } else {
+                capacity = integer(node, "'capacity' of \(what)", in: Self.capacityRange)
             }
         }
         guard let expr else { return nil }
@@ -74,10 +161,59 @@ extension PipelineLoader {
         case "sum": aggregate = .sum(expr)
         case "min": aggregate = .min(expr)
         case "max": aggregate = .max(expr)
-        default: aggregate = .last(expr)
+        case "avg": aggregate = .avg(expr)
+        case "last": aggregate = .last(expr)
+        case "first": aggregate = .first(expr)
+        default: aggregate = .distinct(expr)
         }
-        return ProfileFieldSpec(name: name, aggregate: aggregate, filter: filter, window: window,
-                                minus: minus, defaultValue: defaultValue)
+        return ProfileFieldSpec(name: name, aggregate: aggregate, filter: filter, window: window, bucket: bucket,
+                                minus: minus, defaultValue: defaultValue, capacity: capacity)
+    }
+
+    /// A bucket divides its window into at most `maximumBuckets`; reports and returns false
+    /// otherwise, with a hint at the nearest buckets that fit (preferring lengths of one unit,
+    /// such as 6h or 3h, to 2h48m45s).
+    mutating func checkBucket(_ bucket: Located<PipelineDuration>, _ bucketNode: Node,
+                              of window: PipelineDuration, _ windowNode: Node, _ what: String) -> Bool {
+        let w = window.seconds, b = bucket.value.seconds
+        let bucketText = bucketNode.scalar?.string ?? bucket.value.description
+        let windowText = windowNode.scalar?.string ?? window.description
+        // Bucket counts k that divide the window into whole seconds, within bounds.
+        let counts = (1...Self.maximumBuckets).filter { w % $0 == 0 }
+        // Shown in days rather than weeks unless whole weeks (10d, not 1w3d).
+        func shown(_ seconds: Int64) -> String {
+            let d = PipelineDuration(seconds: seconds)
+            guard seconds % 604_800 != 0, seconds >= 604_800 else { return d.description }
+            let rest = PipelineDuration(seconds: seconds % 86_400)
+            return "\(seconds / 86_400)d" + (rest.seconds == 0 ? "" : rest.description)
+        }
+        func isRound(_ k: Int64) -> Bool { shown(w / k).filter(\.isLetter).count == 1 }
+        func pick(_ candidates: [Int64]) -> Int64? { candidates.first(where: isRound) ?? candidates.first }
+        if w % b != 0 {
+            let larger = pick(counts.filter { w / $0 > b }.reversed())     // nearest first
+            let smaller = pick(counts.filter { w / $0 < b })
+            let divisors = [smaller, larger].compactMap { $0 }.map { shown(w / $0) }
+            error(at: bucket.location, "'bucket' \(bucketText) does not divide 'window' \(windowText) of \(what)",
+                  length: width(bucketText),
+                  hint: "a window is a whole number of buckets: use a divisor such as \(divisors.joined(separator: " or "))")
+            return false
+        }
+        if w / b > Self.maximumBuckets {
+            let k = pick(counts.reversed()) ?? 1
+            error(at: bucket.location,
+                  "'bucket' \(bucketText) makes \(w / b) buckets of 'window' \(windowText) of \(what), more than \(Self.maximumBuckets)",
+                  length: width(bucketText),
+                  hint: "each bucket keeps a partial value per customer; use a coarser bucket, such as \(shown(w / k)) (\(k) buckets)")
+            return false
+        }
+        return true
+    }
+
+    /// The width of a scalar as written, its quotes included.
+    func scalarWidth(_ node: Node) -> Int {
+        guard case .scalar(let s) = node else { return 1 }
+        let quoted = s.style == .singleQuoted || s.style == .doubleQuoted
+        return width(s.string) + (quoted ? 2 : 0)
     }
 
     /// A key that exists but does not apply next to its siblings.

@@ -293,7 +293,7 @@ extension PipelineLoader {
             return nil
         }
         let spec = ExpressionSpec(text: s.string, scalar: scalarPosition(node, s), role: role, kind: kind)
-        expressions.append((spec, warnIfConstant))
+        expressions.append((spec, warnIfConstant, readingProfileField))
         return spec
     }
 
@@ -324,7 +324,6 @@ extension PipelineLoader {
         let base = "this version runs journeys of an 'entry' condition and 'send' steps"
         let hint: String
         switch key {
-        case "profile": hint = "\(base); profiles arrive with the per-customer state store"
         case "channels": hint = "\(base); caps, quiet hours and consent arrive with the journey runtime"
         case "erase": hint = "\(base); erasure arrives with the per-customer state store"
         case "lateness": hint = "\(base) over events in input order; 'lateness' arrives with the event-time clock"

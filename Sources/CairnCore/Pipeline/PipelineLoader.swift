@@ -15,7 +15,13 @@ public struct PipelineLoader {
     let lines: [Substring]
     var diagnostics: [Diagnostic] = []
     /// Every expression seen, to be compiled once the whole file has been read.
-    var expressions: [(spec: ExpressionSpec, warnIfConstant: Bool)] = []
+    /// With the name of the profile field it defines, for an aggregate expression (which
+    /// cannot read the profile).
+    var expressions: [(spec: ExpressionSpec, warnIfConstant: Bool, profileField: String?)] = []
+    /// The profile field being read, while reading one.
+    var readingProfileField: String?
+    /// Every profile field name that is an identifier, in file order, valid definition or not.
+    var profileNames: [String] = []
     /// Errors for the parts that this version does not run (see `Acceptance`).
     var unsupported: [Diagnostic] = []
     /// Above 0 while reading inside a part already reported as not supported yet, so that
@@ -101,12 +107,8 @@ public struct PipelineLoader {
                   hint: "say which fields hold the customer, the time and the type, e.g. events: { customer: user_id, time: ts, type: event }")
         }
         var profile: [ProfileFieldSpec] = []
-        if let node = top["profile"] {
-            notYet(top, "profile", in: "the pipeline")
-            unsupportedDepth += 1
-            profile = profileSpecs(node)
-            unsupportedDepth -= 1
-        }
+        var profileTTL: Located<TTLSpec>?
+        if let node = top["profile"] { (profile, profileTTL) = profileSpecs(node) }
         var channels: [ChannelSpec] = []
         var channelsDeclared = false
         if let node = top["channels"] {
@@ -128,11 +130,12 @@ public struct PipelineLoader {
                   hint: "add at least one journey with 'name', 'entry' and 'steps'")
         }
         if channelsDeclared { checkSentChannels(channels) }
-        checkExpressions(events: events)
+        checkExpressions(events: events, profile: profile)
         guard let name, let events else { return nil }
         var spec = PipelineSpec(file: file, source: source, version: version, name: name,
                                 description: description, events: events, journeys: journeys)
         spec.profile = profile
+        spec.profileTTL = profileTTL
         spec.channels = channels
         spec.erase = erase
         return spec

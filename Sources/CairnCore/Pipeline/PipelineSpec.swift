@@ -12,6 +12,8 @@ public struct PipelineSpec: Sendable {
     public var events: EventsSpec
     /// `profile:` in file order; empty when absent.
     public var profile: [ProfileFieldSpec] = []
+    /// `ttl:` in `profile:`, how long an idle customer's profile is kept; nil when absent.
+    public var profileTTL: Located<TTLSpec>?
     /// `channels:` in file order; empty when absent (then any channel name may be sent to).
     public var channels: [ChannelSpec] = []
     /// `erase:`, the condition that purges a customer.
@@ -101,8 +103,15 @@ public struct ProfileFieldSpec: Sendable {
         /// `min: EXPR`, `max: EXPR`: the least or greatest value.
         case min(ExpressionSpec)
         case max(ExpressionSpec)
+        /// `avg: EXPR`: the mean of the numbers selected (a double).
+        case avg(ExpressionSpec)
         /// `last: EXPR`: the value at the latest event that matches `where`.
         case last(ExpressionSpec)
+        /// `first: EXPR`: the value at the earliest event that matches `where`.
+        case first(ExpressionSpec)
+        /// `distinct: EXPR`: the number of distinct values (exact up to `capacity`, then an
+        /// estimate).
+        case distinct(ExpressionSpec)
 
         public var keyword: String {
             switch self {
@@ -110,7 +119,19 @@ public struct ProfileFieldSpec: Sendable {
             case .sum: "sum"
             case .min: "min"
             case .max: "max"
+            case .avg: "avg"
             case .last: "last"
+            case .first: "first"
+            case .distinct: "distinct"
+            }
+        }
+
+        /// The aggregate's own expression: the condition of `count`, the EXPR of the others.
+        public var expression: ExpressionSpec {
+            switch self {
+            case .count(let e), .sum(let e), .min(let e), .max(let e), .avg(let e), .last(let e), .first(let e),
+                 .distinct(let e):
+                e
             }
         }
     }
@@ -121,10 +142,24 @@ public struct ProfileFieldSpec: Sendable {
     public var filter: ExpressionSpec?
     /// `window: DURATION`: only events of the last `window` count; none means all time.
     public var window: Located<PipelineDuration>?
+    /// `bucket: DURATION` (only with `window`, which it divides): the time resolution of the
+    /// window; none means `window / 8`.
+    public var bucket: Located<PipelineDuration>?
     /// `minus: COND` (`count` only): events that decrement the count.
     public var minus: ExpressionSpec?
-    /// `default:` the value before any event matched (not with `count`, which starts at 0).
+    /// `default:` the value before any event matched (not with `count` or `distinct`, which
+    /// start at 0; a number for `sum` and `avg`).
     public var defaultValue: Located<ScalarValue>?
+    /// `capacity: N` (`distinct` only): how many distinct values are counted exactly.
+    public var capacity: Located<Int>?
+}
+
+/// `ttl:` in `profile:`: how long after a customer's latest event the profile is kept.
+public enum TTLSpec: Equatable, Sendable {
+    /// Forgotten once the stream's latest event time is this much later than the customer's.
+    case after(PipelineDuration)
+    /// `ttl: never`: kept for good.
+    case never
 }
 
 /// A YAML scalar read as a typed value (YAML 1.2 core schema): `true`, `42`, `1.5`, `"UTC"`, `null`.

@@ -108,3 +108,8 @@ public protocol RunObserver: AnyObject {
     /// Something the user should know that is not an error (an input skipped on resume).
     func note(_ message: String)
 }
+
+extension RunObserver {
+    /// Notes are dropped unless the observer shows them.
+    public func note(_ message: String) {}
+}

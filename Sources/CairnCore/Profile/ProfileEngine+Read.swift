@@ -152,6 +152,9 @@ extension ProfileEngine {
             }
             return best.map { .cell($0) } ?? .defaultValue
         case .distinct:
+            // A clock a whole window past the latest event covers nothing (and keeps the
+            // modulo-2^32 buckets of the entries from being compared across a wrap).
+            if f.windowed && kC - kL >= Int64(b) { return .int(0) }
             return .int(DistinctSet.count(field: f, base: base, clockBucket: kC))
         }
     }

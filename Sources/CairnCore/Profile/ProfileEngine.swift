@@ -169,10 +169,18 @@ public final class ProfileEngine {
         while i < fields.count {
             let f = fields[i].layout
             i += 1
-            guard f.windowed, f.kind != .last, f.kind != .distinct else { continue }
+            guard f.windowed, f.kind != .last else { continue }
             let kOld = Self.bucket(old, f.bucketNanos)
             let kNew = Self.bucket(new, f.bucketNanos)
             guard kNew > kOld else { continue }
+            if f.kind == .distinct {
+                // Entries keep their bucket modulo 2^32: a jump past the whole window empties
+                // the set here, so that buckets compared later are never 2^32 apart.
+                if kNew - kOld >= Int64(f.buckets) {
+                    (payload + f.offset).initializeMemory(as: UInt8.self, repeating: 0, count: f.size)
+                }
+                continue
+            }
             let steps = kNew - kOld >= Int64(f.buckets) ? Int64(f.buckets) : kNew - kOld
             var k = kOld + 1
             while k <= kOld + steps {

@@ -336,10 +336,15 @@ struct ProfileModel {
         customers[key] = c
     }
 
-    /// Field `i` of customer `key` at `clock` as JSON text; nil where the engine may estimate.
-    func value(_ i: Int, of key: String, at clock: Int64) -> String? {
-        let f = fields[i]
+    /// Every field of customer `key` at `clock` as JSON text; nil where the engine may
+    /// estimate.
+    func values(of key: String, at clock: Int64) -> [String?] {
         let c = customers[key]!
+        return fields.indices.map { value($0, of: c, at: clock) }
+    }
+
+    func value(_ i: Int, of c: ModelCustomer, at clock: Int64) -> String? {
+        let f = fields[i]
         let selected = c.selected[i], values = c.values[i]
         // Covered: events in the window at `clock` (all of them without one).
         let floor = f.windowed ? floorBucket(clock, f.bucket) - Int64(f.buckets) : 0
@@ -535,7 +540,7 @@ final class ProfileHarness {
 
     /// The model's fields for a customer at a clock (nil where the engine may estimate).
     func expected(_ customer: String, at clock: Int64) -> [String?] {
-        fields.indices.map { model.value($0, of: customer, at: clock) }
+        model.values(of: customer, at: clock)
     }
 
     /// Differences between the engine's values and the model's, one line each.

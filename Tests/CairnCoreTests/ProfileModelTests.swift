@@ -309,5 +309,21 @@ struct ProfileBoundaryTests {
         let estimate = Double(harness.loaded(payload!)[0])!
         #expect(abs(estimate - 1000) / 1000 < 0.4, "estimate \(estimate) for 1000 distinct values")
     }
-}
 
+    @Test("regression: a windowed distinct forgets values 2^32 buckets back (32-bit buckets compared across a wrap)")
+    func distinctAcrossBucketWrap() {
+        let millisecond: Int64 = 1_000_000
+        let fields: [ModelField] = [.of(.distinct, "d", "event.v", window: (8, millisecond), capacity: 4)]
+        for jump: Int64 in [1 << 32, (1 << 32) + 3, (1 << 32) + 8, 1 << 31] {
+            let harness = ProfileHarness(fields, ttl: nil, modelled: false)
+            _ = harness.apply(customer: "c", time: 0, line: #"{"v":"a"}"#)
+            let payload = harness.apply(customer: "c", time: jump * millisecond, line: #"{"v":"b"}"#)
+            #expect(harness.loaded(payload) == ["1"], "after a jump of \(jump) buckets")
+            #expect(harness.written(payload, at: jump * millisecond) == ["1"])
+        }
+        // Read at a clock a whole window past the customer's latest event: nothing is covered.
+        let harness = ProfileHarness(fields, ttl: nil, modelled: false)
+        let payload = harness.apply(customer: "c", time: 0, line: #"{"v":"a"}"#)
+        #expect(harness.written(payload, at: (1 << 32) * millisecond) == ["0"])
+    }
+}

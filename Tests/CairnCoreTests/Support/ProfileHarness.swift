@@ -522,7 +522,7 @@ final class ProfileHarness {
     func loaded(_ payload: UnsafeRawPointer) -> [String] {
         engine.load(payload)
         return fields.indices.map { i in
-            let text = renderLoaded(engine.values[i], engine.text)
+            let text = renderLoaded(engine.values[i], Array(engine.text.bytes))
             return fields[i].kind == .min || fields[i].kind == .max ? numericSpelling(text) : text
         }
     }

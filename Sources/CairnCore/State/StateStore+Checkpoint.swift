@@ -79,17 +79,19 @@ extension StateStore {
             try w.append(manifest)
             let padding = StateJournal.padded(manifest.count) - manifest.count
             try w.append([UInt8](repeating: 0, count: padding))
-            var recordHeaders = StateByteWriter()
-            recordHeaders.bytes.reserveCapacity(pages * StateJournal.recordHeaderSize)
+            let headerBytes = max(1, pages) * StateJournal.recordHeaderSize
+            let recordHeaders = UnsafeMutableRawPointer.allocate(byteCount: headerBytes, alignment: 8)
+            defer { recordHeaders.deallocate() }
+            var k = 0
             for (f, region) in regions.enumerated() {
                 try region.forEachDirtyRun { (first, count) throws(StateError) in
                     for p in first..<first + count {
-                        var h = StateByteWriter()
-                        h.u32(UInt32(f))
-                        h.u32(region.sums[p])
-                        h.u64(p)
-                        recordHeaders.append(h.bytes)
-                        try w.append(h.bytes)
+                        let h = recordHeaders + k * StateJournal.recordHeaderSize
+                        h.storeBytes(of: UInt32(f).littleEndian, as: UInt32.self)
+                        h.storeBytes(of: region.sums[p].littleEndian, toByteOffset: 4, as: UInt32.self)
+                        h.storeBytes(of: UInt64(p).littleEndian, toByteOffset: 8, as: UInt64.self)
+                        k += 1
+                        try w.append(h, StateJournal.recordHeaderSize)
                         try w.append(region.base + p * StateFileIO.pageSize, StateFileIO.pageSize)
                     }
                 }
@@ -99,7 +101,7 @@ extension StateStore {
             prefix.append(contentsOf: [UInt8](repeating: 0, count: padding))
             let seed = prefix.withUnsafeBytes { XXH64.hash($0, seed: 0) }
             var trailer = StateByteWriter()
-            trailer.u64(recordHeaders.bytes.withUnsafeBytes { XXH64.hash($0, seed: seed) })
+            trailer.u64(XXH64.hash(UnsafeRawBufferPointer(start: recordHeaders, count: pages * StateJournal.recordHeaderSize), seed: seed))
             try w.append(trailer.bytes)
             try w.flush()
             try StateFileIO.sync(fd, temporary)

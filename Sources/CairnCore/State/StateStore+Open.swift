@@ -34,7 +34,7 @@ extension StateStore {
             throw .io(file: directory, operation: "mkdir", errno: errno)
         }
         var fds: [Int32] = []
-        let lockFD = try lock(directory, access)
+        var lockFD = try lock(directory, access)
         var dirFD: Int32 = -1
         do throws(StateError) {
             dirFD = try StateFileIO.open(directory, O_RDONLY | O_DIRECTORY)
@@ -55,7 +55,7 @@ extension StateStore {
                 }
                 for path in paths { fds.append(try StateFileIO.open(path, O_RDWR | O_CREAT | O_TRUNC)) }
                 let store = StateStore(directory: directory, layout: layout, access: access, fds: fds, lockFD: lockFD, dirFD: dirFD)
-                fds = []
+                (fds, lockFD, dirFD) = ([], -1, -1)  // the store owns them now
                 try store.initializeEmpty()
                 // Checkpoint 0: from here on, a directory without a journal is damaged.
                 try store.writeCheckpoint(directory: directory, sequence: 0, meta: [])
@@ -80,7 +80,7 @@ extension StateStore {
                 if size > m.fileSizes[i] && access == .write { try StateFileIO.truncate(fd, m.fileSizes[i], path) }
             }
             let store = StateStore(directory: directory, layout: layout ?? stored, access: access, fds: fds, lockFD: lockFD, dirFD: dirFD)
-            fds = []
+            (fds, lockFD, dirFD) = ([], -1, -1)  // the store owns them now
             for (i, region) in store.regions.enumerated() {
                 try region.mapFile(m.fileSizes[i])
                 store.syncedSizes[i] = m.fileSizes[i]
@@ -92,7 +92,7 @@ extension StateStore {
         } catch {
             for fd in fds { Glibc.close(fd) }
             if dirFD >= 0 { Glibc.close(dirFD) }
-            Glibc.close(lockFD)
+            if lockFD >= 0 { Glibc.close(lockFD) }
             throw error
         }
     }

@@ -29,11 +29,11 @@ struct StateIntegrityTests {
           arguments: ["slots.cairn", "index.cairn", "arena.cairn", "journal"])
     func flippedByte(_ name: String) throws {
         let scratch = try populated()
-        var bytes = scratch.bytes(name)
+        let bytes = scratch.bytes(name)
         for position in [bytes.count / 3, bytes.count - 9] {
             var flipped = bytes
             flipped[position] ^= 0x10
-            FileManager.default.createFile(atPath: scratch.file(name), contents: Data(flipped))
+            #expect(FileManager.default.createFile(atPath: scratch.file(name), contents: Data(flipped)))
             let error = openError(scratch)
             guard case let .corrupt(file, detail)? = error else {
                 Issue.record("expected .corrupt for \(name) at \(position), got \(String(describing: error))")
@@ -43,7 +43,6 @@ struct StateIntegrityTests {
             if name != "journal" { #expect(detail == "checksum mismatch in page \(position / 4096)") }
             #expect(error!.description.hasPrefix(scratch.file(name) + ": "))
         }
-        bytes = scratch.bytes(name)
     }
 
     @Test("a truncated file is reported as corruption naming that file",
@@ -51,7 +50,7 @@ struct StateIntegrityTests {
     func truncated(_ name: String) throws {
         let scratch = try populated()
         let bytes = scratch.bytes(name)
-        FileManager.default.createFile(atPath: scratch.file(name), contents: Data(bytes.prefix(bytes.count - 4096)))
+        #expect(FileManager.default.createFile(atPath: scratch.file(name), contents: Data(bytes.prefix(bytes.count - 4096))))
         guard case let .corrupt(file, _)? = openError(scratch) else {
             Issue.record("expected .corrupt for truncated \(name)")
             return

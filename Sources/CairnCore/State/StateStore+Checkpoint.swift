@@ -23,7 +23,9 @@ extension StateStore {
     /// 2. fsync data files that grew (their size must be durable before the journal names it).
     /// 3. Write `journal.tmp` (header, manifest, dirty page images, trailer); fsync it.
     /// 4. Rename it over `journal`; fsync the directory. This is the commit point.
-    /// 5. pwrite the dirty pages into the data files; fsync them.
+    /// 5. pwrite the dirty pages into the data files. They are fsynced at step 2 of the next
+    ///    checkpoint, not now: until the journal is replaced it can redo them, so the
+    ///    checkpoint waits for one flush (the journal's), not two.
     /// 6. Drop the private copies of those pages (madvise), clear the dirty bits.
     ///
     /// Without a directory, only `meta` and the sequence change.
@@ -61,10 +63,12 @@ extension StateStore {
         }
         let manifest = serializeManifest(sequence: next, meta: newMeta)
 
-        // 2. Growth durable before the journal names the new sizes.
-        for (i, region) in regions.enumerated() where region.size != syncedSizes[i] {
+        // 2. The data files durable before the journal that would repair them is replaced:
+        // the previous checkpoint's page writes (not fsynced then) and any growth since.
+        for (i, region) in regions.enumerated() where region.size != syncedSizes[i] || unsyncedWrites[i] {
             try StateFileIO.sync(region.fd, region.path)
             syncedSizes[i] = region.size
+            unsyncedWrites[i] = false
         }
 
         // 3. The journal, complete, under a temporary name.
@@ -120,12 +124,11 @@ extension StateStore {
         meta = newMeta
         try crash(at: .afterRename)
 
-        // 5. Apply. Dirty bits stay set until the pages are durable in the data files, so a
-        // failure here is repaired by reopening (the journal is replayed) or by the next
-        // checkpoint (which journals these pages again).
+        // 5. Apply. Dirty bits stay set until the pages are in the data files, so a failure
+        // here is repaired by reopening (the journal is replayed) or by the next checkpoint
+        // (which journals these pages again).
         var written = 0
-        for region in regions {
-            var any = false
+        for (i, region) in regions.enumerated() {
             try region.forEachDirtyRun { (first, count) throws(StateError) in
                 var p = first
                 while p < first + count {
@@ -134,11 +137,10 @@ extension StateStore {
                                              at: p * StateFileIO.pageSize, region.path)
                     p += n
                     written += n
-                    any = true
+                    unsyncedWrites[i] = true
                     if written * 2 >= pages { try crash(at: .afterHalfThePages) }
                 }
             }
-            if any { try StateFileIO.sync(region.fd, region.path) }
         }
 
         // 6. Private copies are now redundant with the page cache.

@@ -87,6 +87,8 @@ public final class StateStore {
     var lastCheckpointDirtyBytes = 0
     /// File sizes as of the last fsync, so a checkpoint makes growth durable first.
     var syncedSizes = [0, 0, 0]
+    /// Whether a checkpoint wrote pages into the data file that no fsync has covered yet.
+    var unsyncedWrites = [false, false, false]
     var writeBuffer: UnsafeMutableRawPointer?
     /// Test hook: where a checkpoint stops as if the process were killed (DEBUG builds only).
     var crashPoint: CheckpointCrashPoint?

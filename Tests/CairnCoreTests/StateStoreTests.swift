@@ -88,8 +88,10 @@ struct StateStoreTests {
             #expect(F.matches(payload, size: 32, i))
         }
         #expect(F.find(store, Array("absent".utf8)) == nil)
-        let reader = try { () throws(StateError) in try StateStore.open(directory: scratch.state, layout: nil, access: .read) }
-        #expect(throws: StateError.self) { _ = try reader() }  // the writer still holds the lock
+        // The writer still holds the lock.
+        #expect(throws: StateError.busy(directory: scratch.state, pid: getpid())) {
+            _ = try StateStore.open(directory: scratch.state, layout: nil, access: .read)
+        }
     }
 
     @Test("a store opened for reading takes its layout from the files")

@@ -160,10 +160,10 @@ extension StateStore {
             }
         }
         for s in 0..<segmentCount {
-            let entries = segment(s)
+            let (_, slotColumn) = segment(s)
             var n = 0
-            for i in 0..<StateStore.segmentEntries where entries[i] != 0 {
-                guard Int(UInt32(truncatingIfNeeded: entries[i])) <= slotHigh else {
+            for i in 0..<StateStore.segmentEntries where slotColumn[i] != 0 {
+                guard Int(slotColumn[i]) <= slotHigh else {
                     throw .corrupt(file: index.path, detail: "segment \(s) names slot beyond the slot file")
                 }
                 n += 1

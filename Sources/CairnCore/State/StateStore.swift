@@ -7,12 +7,13 @@ import Glibc
 /// mapped at a fixed address so that pointers into it never move (`UnsafeMappedRegion`):
 ///
 ///     slots.cairn   | slot 0 | slot 1 | ... |        slot = key 12 B | key length 2 B | 0 2 B | payload
-///     index.cairn   | segment 0 | segment 1 | ... |  segment = 512 × (tag 32 | slot+1 32), 4 KiB
+///     index.cairn   | segment 0 | segment 1 | ... |  segment = 680 tags u16 | 680 (slot+1) u32, 4 KiB
 ///     arena.cairn   | 64 B unused | blob | blob | ... |
 ///
 /// Lookup: the top `globalDepth` bits of the key's hash pick a directory entry, which names a
-/// segment (extendible hashing); within it, linear probing from `tag & 511` where `tag` is the
-/// hash's top 32 bits. A full segment (448 entries) splits in two; nothing else moves. Keys of
+/// segment (extendible hashing); within it, linear probing from `tag × 680 >> 16` where `tag` is
+/// the hash's low 16 bits. A full segment (595 entries) splits in two (the entries' hashes are
+/// recomputed from their keys); nothing else moves. 6 bytes per entry. Keys of
 /// up to 12 bytes live in the slot; longer ones in the arena (the slot holds the handle).
 ///
 /// Changes stay in private memory until `checkpoint(meta:)`, which writes them atomically
@@ -32,12 +33,14 @@ public final class StateStore {
     static let slotHeader = 16
     static let inlineKeyLimit = 12
     static let keyLengthOffset = 12
-    static let segmentEntries = 512
+    /// Entries per segment: 680 × (2 B tag + 4 B slot) = 4080 of its 4096 bytes.
+    static let segmentEntries = 680
     static let segmentBytes = 4096
+    /// Byte offset of the slot column in a segment (after the tags).
+    static let slotColumn = 680 * 2
     /// A segment splits when an insert finds it holding this many entries (7/8 full).
-    static let splitThreshold = 448
-    /// The directory never exceeds 2^22 entries (and a tag's low 9 bits, which pick the probe
-    /// start, stay independent of the directory bits).
+    static let splitThreshold = 595
+    /// The directory never exceeds 2^22 entries.
     static let maxGlobalDepth = 22
     static let maxSegments = 1 << 22
     static let arenaStart = 64
@@ -75,7 +78,8 @@ public final class StateStore {
     let directoryTable: UnsafeMutablePointer<UInt32>
     let localDepths: UnsafeMutablePointer<UInt8>
     let fills: UnsafeMutablePointer<UInt16>
-    let scratch: UnsafeMutablePointer<UInt64>
+    /// A copy of the segment being split.
+    let scratch: UnsafeMutableRawPointer
 
     // Arena.
     var arenaTop = StateStore.arenaStart
@@ -114,7 +118,7 @@ public final class StateStore {
         directoryTable = StateFileIO.reserveZeroed(Self.maxSegments * 4).bindMemory(to: UInt32.self, capacity: Self.maxSegments)
         localDepths = StateFileIO.reserveZeroed(Self.maxSegments).bindMemory(to: UInt8.self, capacity: Self.maxSegments)
         fills = StateFileIO.reserveZeroed(Self.maxSegments * 2).bindMemory(to: UInt16.self, capacity: Self.maxSegments)
-        scratch = .allocate(capacity: Self.segmentEntries)
+        scratch = .allocate(byteCount: Self.segmentBytes, alignment: 8)
         freeHeads = .allocate(capacity: Self.freeClassCount)
         freeHeads.initialize(repeating: 0, count: Self.freeClassCount)
     }
@@ -151,10 +155,27 @@ public final class StateStore {
     @inline(__always)
     func slotBase(_ slot: Int) -> UnsafeMutableRawPointer { slots.base + slot &* stride }
 
+    /// The tag and slot columns of segment `s`.
     @inline(__always)
-    func segment(_ s: Int) -> UnsafeMutablePointer<UInt64> {
-        // SAFETY: segment s < segmentCount lies in the mapped index region; 8-aligned.
-        (index.base + s &* Self.segmentBytes).assumingMemoryBound(to: UInt64.self)
+    func segment(_ s: Int) -> (tags: UnsafeMutablePointer<UInt16>, slots: UnsafeMutablePointer<UInt32>) {
+        // SAFETY: segment s < segmentCount lies in the mapped index region, page-aligned; the
+        // index region is only ever accessed as these two columns.
+        let base = index.base + s &* Self.segmentBytes
+        return (base.assumingMemoryBound(to: UInt16.self), (base + Self.slotColumn).assumingMemoryBound(to: UInt32.self))
+    }
+
+    /// Where probing for `tag` starts in a segment.
+    @inline(__always)
+    static func home(_ tag: UInt16) -> Int { Int(UInt32(tag) &* UInt32(segmentEntries) &>> 16) }
+
+    @inline(__always)
+    static func next(_ position: Int) -> Int { position &+ 1 == segmentEntries ? 0 : position &+ 1 }
+
+    /// XXH64 of the key in a live slot.
+    @inline(__always)
+    func keyHash(_ slot: Int) -> UInt64 {
+        let length = keyLength(slot)
+        return XXH64.hash(UnsafeRawBufferPointer(start: keyPointer(slot, length: length), count: length), seed: 0)
     }
 
     @inline(__always)
@@ -178,22 +199,22 @@ public final class StateStore {
     /// Position of the entry for `key` in its segment, or nil.
     @inline(__always)
     func locate(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (segment: Int, position: Int, slot: Int)? {
-        let tag = UInt32(truncatingIfNeeded: hash &>> 32)
+        let tag = UInt16(truncatingIfNeeded: hash)
         let s = segmentIndex(hash)
-        let entries = segment(s)
-        var position = Int(tag & 511)
+        let (tags, slotColumn) = segment(s)
+        var position = Self.home(tag)
         let count = key.count
         while true {
-            let entry = entries[position]
+            let entry = slotColumn[position]
             if entry == 0 { return nil }
-            if UInt32(truncatingIfNeeded: entry &>> 32) == tag {
-                let slot = Int(UInt32(truncatingIfNeeded: entry)) &- 1
+            if tags[position] == tag {
+                let slot = Int(entry) &- 1
                 if keyLength(slot) == count,
                    memcmp(keyPointer(slot, length: count), key.baseAddress!, count) == 0 {
                     return (s, position, slot)
                 }
             }
-            position = (position &+ 1) & 511
+            position = Self.next(position)
         }
     }
 
@@ -237,7 +258,7 @@ public final class StateStore {
         }
         base.storeBytes(of: UInt16(count), toByteOffset: Self.keyLengthOffset, as: UInt16.self)
         slots.markDirty(offset: slot &* stride, count: stride)
-        place(UInt64(hash &>> 32) << 32 | UInt64(slot + 1), in: segmentIndex(hash))
+        place(tag: UInt16(truncatingIfNeeded: hash), slot: UInt32(slot + 1), in: segmentIndex(hash))
         customers += 1
         return base + Self.slotHeader
     }
@@ -278,14 +299,13 @@ public final class StateStore {
         if length == 0 { return }
         let key = UnsafeRawBufferPointer(start: keyPointer(index, length: length), count: length)
         let hash = XXH64.hash(key, seed: 0)
-        let tag = UInt32(truncatingIfNeeded: hash &>> 32)
-        let wanted = UInt64(tag) << 32 | UInt64(index + 1)
+        let wanted = UInt32(index + 1)
         let s = segmentIndex(hash)
-        let entries = segment(s)
-        var position = Int(tag & 511)
-        while entries[position] != wanted {
-            precondition(entries[position] != 0, "state index lost slot \(index)")
-            position = (position + 1) & 511
+        let (_, slotColumn) = segment(s)
+        var position = Self.home(UInt16(truncatingIfNeeded: hash))
+        while slotColumn[position] != wanted {
+            precondition(slotColumn[position] != 0, "state index lost slot \(index)")
+            position = Self.next(position)
         }
         deleteEntry(segment: s, position: position)
         releaseSlot(index)
@@ -322,42 +342,45 @@ public final class StateStore {
 
     // MARK: - Index
 
-    /// Stores `entry` in segment `s` by linear probing from its tag.
+    /// Stores an entry in segment `s` by linear probing from its tag's home.
     @inline(__always)
-    func place(_ entry: UInt64, in s: Int) {
-        let entries = segment(s)
-        var position = Int(UInt32(truncatingIfNeeded: entry &>> 32) & 511)
-        while entries[position] != 0 { position = (position &+ 1) & 511 }
-        entries[position] = entry
+    func place(tag: UInt16, slot: UInt32, in s: Int) {
+        let (tags, slotColumn) = segment(s)
+        var position = Self.home(tag)
+        while slotColumn[position] != 0 { position = Self.next(position) }
+        tags[position] = tag
+        slotColumn[position] = slot
         fills[s] &+= 1
-        index.markDirty(offset: s &* Self.segmentBytes &+ position &* 8, count: 8)
+        index.markDirty(offset: s &* Self.segmentBytes, count: 1)
     }
 
     /// Backward-shift deletion: later entries of the probe run move up, so no tombstone.
     func deleteEntry(segment s: Int, position: Int) {
-        let entries = segment(s)
+        let (tags, slotColumn) = segment(s)
+        let n = Self.segmentEntries
         var hole = position
-        var j = (hole + 1) & 511
-        while true {
-            let entry = entries[j]
-            if entry == 0 { break }
-            let home = Int(UInt32(truncatingIfNeeded: entry >> 32) & 511)
+        var j = Self.next(hole)
+        while slotColumn[j] != 0 {
+            let home = Self.home(tags[j])
             // The entry may fill the hole unless its home lies cyclically in (hole, j].
-            if (j - home) & 511 >= (j - hole) & 511 {
-                entries[hole] = entry
+            if (j - home + n) % n >= (j - hole + n) % n {
+                tags[hole] = tags[j]
+                slotColumn[hole] = slotColumn[j]
                 hole = j
             }
-            j = (j + 1) & 511
+            j = Self.next(j)
         }
-        entries[hole] = 0
+        tags[hole] = 0
+        slotColumn[hole] = 0
         fills[s] -= 1
-        index.markDirty(offset: s * Self.segmentBytes, count: Self.segmentBytes)
+        index.markDirty(offset: s * Self.segmentBytes, count: 1)
     }
 
     /// Splits the segment that `hash` maps to: entries whose next hash bit is 1 move to a new
-    /// segment appended to the index; the directory doubles first if needed.
+    /// segment appended to the index; the directory doubles first if needed. Entries keep
+    /// only 16 bits of their hash, so the rest is recomputed from their keys.
     ///
-    /// - Complexity: O(512) plus, rarely, O(directory) for a doubling.
+    /// - Complexity: O(680) key hashes plus, rarely, O(directory) for a doubling.
     func split(_ hash: UInt64) throws(StateError) {
         let s = segmentIndex(hash)
         let depth = Int(localDepths[s])
@@ -378,16 +401,19 @@ public final class StateStore {
         segmentCount += 1
         localDepths[s] = UInt8(depth + 1)
         localDepths[n] = UInt8(depth + 1)
-        let entries = segment(s)
-        scratch.update(from: entries, count: Self.segmentEntries)
-        entries.update(repeating: 0, count: Self.segmentEntries)
+        let page = index.base + s * Self.segmentBytes
+        scratch.copyMemory(from: page, byteCount: Self.segmentBytes)
+        page.initializeMemory(as: UInt8.self, repeating: 0, count: Self.segmentBytes)
         fills[s] = 0
         fills[n] = 0
-        let bit = UInt32(1) << UInt32(31 - depth)
+        let oldTags = scratch.assumingMemoryBound(to: UInt16.self)
+        let oldSlots = (scratch + Self.slotColumn).assumingMemoryBound(to: UInt32.self)
+        let bit = UInt64(1) << UInt64(63 - depth)
         for i in 0..<Self.segmentEntries {
-            let entry = scratch[i]
-            if entry == 0 { continue }
-            place(entry, in: UInt32(truncatingIfNeeded: entry >> 32) & bit != 0 ? n : s)
+            let slot = oldSlots[i]
+            if slot == 0 { continue }
+            let moves = keyHash(Int(slot) - 1) & bit != 0
+            place(tag: oldTags[i], slot: slot, in: moves ? n : s)
         }
         index.markDirty(offset: s * Self.segmentBytes, count: Self.segmentBytes)
         index.markDirty(offset: n * Self.segmentBytes, count: Self.segmentBytes)

@@ -84,13 +84,13 @@ final class UnsafeMappedRegion {
     }
 
     /// Extends the region to at least `needed` bytes, by a chunk proportional to its size
-    /// (1/16, at most 32 MiB) so that a store of millions grows in few mappings, and file
-    /// size over used size stays small. New bytes are zero.
+    /// (1/32, from 64 KiB to 8 MiB) so that a store of millions grows in a few hundred
+    /// mappings, and file size over used size stays small. New bytes are zero.
     ///
     /// - Complexity: one ftruncate and one mmap; nothing is copied or rehashed.
     func grow(to needed: Int) throws(StateError) {
         guard needed > size else { return }
-        var target = max(needed, size + min(max(size / 16, Self.granule), 32 << 20))
+        var target = max(needed, size + min(max(size / 32, Self.granule), 8 << 20))
         target = (target + Self.granule - 1) / Self.granule * Self.granule
         if target > reserved {
             guard needed <= reserved else {

@@ -58,6 +58,22 @@ struct StateIntegrityTests {
         #expect(file == scratch.file(name))
     }
 
+    @Test("a store killed while being created opens as a new one; data without a journal does not")
+    func killedAtCreation() throws {
+        let scratch = StateScratch()
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: scratch.file("index.cairn"), contents: Data(count: 65536)))
+        #expect(FileManager.default.createFile(atPath: scratch.file("slots.cairn"), contents: Data()))
+        do {
+            let store = try StateStore.open(directory: scratch.state, layout: F.layout(), access: .write)
+            #expect(store.customerCount == 0)
+            _ = try F.insert(store, F.key(1))
+            try store.checkpoint(meta: [])
+        }
+        try FileManager.default.removeItem(atPath: scratch.file("journal"))
+        #expect(openError(scratch) == .corrupt(file: scratch.file("journal"), detail: "missing journal (the data files are not empty)"))
+    }
+
     @Test("a checkpoint stopped midway reopens to the old or the new checkpoint, whole",
           arguments: [CheckpointCrashPoint.afterJournalWrite, .afterRename, .afterHalfThePages])
     func crashPoint(_ point: CheckpointCrashPoint) throws {

@@ -43,12 +43,12 @@ extension StateStore {
             if access == .write { unlink("\(directory)/journal.tmp") }
 
             if !StateFileIO.exists(journalPath) {
-                // No checkpoint yet: a new store, unless data files say otherwise.
+                // No checkpoint yet: a new store, unless data files hold something (a store
+                // killed while being created has only zero bytes: growth, no data).
                 for path in paths where StateFileIO.exists(path) {
-                    let fd = try StateFileIO.open(path, O_RDONLY)
-                    let size = try StateFileIO.size(fd, path)
-                    Glibc.close(fd)
-                    if size > 0 { throw .corrupt(file: journalPath, detail: "missing journal (the data files are not empty)") }
+                    guard try Self.isZero(path) else {
+                        throw .corrupt(file: journalPath, detail: "missing journal (the data files are not empty)")
+                    }
                 }
                 guard access == .write, let layout else {
                     throw .io(file: journalPath, operation: "open", errno: ENOENT)
@@ -94,6 +94,23 @@ extension StateStore {
             if dirFD >= 0 { Glibc.close(dirFD) }
             if lockFD >= 0 { Glibc.close(lockFD) }
             throw error
+        }
+    }
+
+    /// Whether the file holds only zero bytes (or none).
+    static func isZero(_ path: String) throws(StateError) -> Bool {
+        let fd = try StateFileIO.open(path, O_RDONLY)
+        defer { Glibc.close(fd) }
+        let chunk = 1 << 16
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
+        defer { buffer.deallocate() }
+        var offset = 0
+        while true {
+            let n = try StateFileIO.readAll(fd, buffer, chunk, at: offset, path)
+            if n == 0 { return true }
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: n)
+            if bytes.contains(where: { $0 != 0 }) { return false }
+            offset += n
         }
     }
 

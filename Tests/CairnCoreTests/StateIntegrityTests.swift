@@ -117,6 +117,33 @@ struct StateIntegrityTests {
         #endif
     }
 
+    @Test("a reader sees a committed checkpoint the data files lack, and changes no file")
+    func readerReplaysInMemory() throws {
+        #if DEBUG
+        let scratch = StateScratch()
+        do {
+            let store = try StateStore.open(directory: scratch.state, layout: F.layout(), access: .write)
+            for i in 0..<1_000 { F.fill(try F.insert(store, F.key(i)), size: 32, i, version: 1) }
+            try store.checkpoint(meta: [1])
+            for i in 0..<1_000 {
+                let payload = try #require(F.find(store, F.key(i)))
+                F.fill(payload, size: 32, i, version: 2)
+                store.markDirty(payload)
+            }
+            store.crashPoint = .afterRename
+            #expect(throws: StateError.self) { try store.checkpoint(meta: [2]) }
+        }
+        let names = ["slots.cairn", "index.cairn", "arena.cairn", "journal"]
+        let before = names.map { scratch.bytes($0) }
+        do {
+            let reader = try StateStore.open(directory: scratch.state, layout: nil, access: .read)
+            #expect(reader.meta == [2])
+            for i in 0..<1_000 { #expect(F.find(reader, F.key(i)).map { F.matches($0, size: 32, i, version: 2) } == true) }
+        }
+        #expect(names.map { scratch.bytes($0) } == before)
+        #endif
+    }
+
     @Test("after removal and a checkpoint no byte sequence of the key remains in any file")
     func erasure() throws {
         let scratch = StateScratch()

@@ -189,9 +189,22 @@ struct StateIntegrityTests {
         }
         let insertNs = StateFileIO.now() - started
         started = StateFileIO.now()
+        var found = 0
+        for i in 0..<n {
+            var v = UInt64(i)
+            for b in 0..<12 { key[b] = 0x30 + UInt8(v % 10); v /= 10 }
+            let hash = F.hash(key)
+            if let payload = key.withUnsafeBytes({ store.find($0, hash: hash) }) {
+                payload.storeBytes(of: UInt64(i) + 1, toByteOffset: 8, as: UInt64.self)
+                store.markDirty(payload)
+                found += 1
+            }
+        }
+        let findNs = StateFileIO.now() - started
+        #expect(found == n)
         try store.checkpoint(meta: [1])
         let stats = store.stats
-        print("state: \(n) customers × 160 B: insert \(insertNs / 1_000_000) ms, checkpoint \(stats.lastCheckpointNanoseconds / 1_000_000) ms "
+        print("state: \(n) customers × 160 B: insert \(insertNs / 1_000_000) ms, find+update \(findNs / 1_000_000) ms, checkpoint \(stats.lastCheckpointNanoseconds / 1_000_000) ms "
               + "(\(stats.lastCheckpointDirtyBytes >> 20) MiB dirty), \(String(format: "%.1f", stats.bytesPerCustomer)) B/customer, "
               + "files \(stats.files.map { "\($0.name.split(separator: "/").last!)=\($0.bytes >> 10) KiB" })")
         #expect(stats.customers == n)

@@ -19,6 +19,11 @@ import Glibc
 /// Changes stay in private memory until `checkpoint(meta:)`, which writes them atomically
 /// through a redo journal (see `StateStore+Checkpoint.swift` and docs/state-format.md).
 ///
+/// - Safety: payload pointers (from `find`, `insert`, `slot(at:)`) and arena pointers (from
+///   `bytes`) stay valid for the store's lifetime: regions never move. They stop designating
+///   that customer (or block) when it is removed (or freed): the slot or block is zeroed and
+///   may be reused by the next insert (or allocate). Write through them only for `.write`
+///   stores, and call `markDirty` after writing, or the change is not checkpointed.
 /// - Precondition: one writer per directory (flock on `DIR/lock`).
 /// - Complexity: find, insert, remove and markDirty are O(1) expected and do not allocate
 ///   (growth maps more file; a segment split touches two 4 KiB pages).
@@ -153,7 +158,10 @@ public final class StateStore {
     public var customerCount: Int { customers }
 
     @inline(__always)
-    func slotBase(_ slot: Int) -> UnsafeMutableRawPointer { slots.base + slot &* stride }
+    func slotBase(_ slot: Int) -> UnsafeMutableRawPointer {
+        // SAFETY: callers pass slot < slotHigh, and slotHigh × stride ≤ slots.size (mapped).
+        slots.base + slot &* stride
+    }
 
     /// The tag and slot columns of segment `s`.
     @inline(__always)
@@ -193,6 +201,8 @@ public final class StateStore {
     func keyPointer(_ slot: Int, length: Int) -> UnsafeMutableRawPointer {
         let base = slotBase(slot)
         if length <= Self.inlineKeyLimit { return base }
+        // SAFETY: a live long-key slot holds the handle of an arena block of `length` bytes
+        // (8-aligned at the slot start since stride is a multiple of 8).
         return arena.base + Int(base.load(as: UInt64.self))
     }
 
@@ -220,6 +230,8 @@ public final class StateStore {
 
     /// The payload of the customer with `key`, or nil.
     ///
+    /// - Safety: see the type's Safety section: the pointer is stable, but designates this
+    ///   customer only until it is removed.
     /// - Parameter hash: `XXH64.hash(key, seed: 0)`.
     /// - Complexity: O(1) expected; no allocation.
     @inline(__always)
@@ -463,6 +475,9 @@ public final class StateStore {
     }
 
     /// The bytes of an arena block. Stable for the store's lifetime: the arena never moves.
+    ///
+    /// - Safety: `handle` must come from `allocate` and not be freed; the caller stays within
+    ///   the count it allocated.
     @inline(__always)
     public func bytes(_ handle: UInt64) -> UnsafeMutableRawPointer { arena.base + Int(handle) }
 

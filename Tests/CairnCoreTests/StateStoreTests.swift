@@ -109,6 +109,42 @@ struct StateStoreTests {
         #expect(throws: StateError.self) { try store.checkpoint(meta: []) }
     }
 
+    @Test("arena blocks, free lists and free slots survive a reopen")
+    func arenaAndFreeListsPersist() throws {
+        let scratch = StateScratch()
+        var handles: [UInt64] = []
+        var freed: UInt64 = 0
+        do {
+            let store = try StateStore.open(directory: scratch.state, layout: F.layout(8), access: .write)
+            for i in 0..<100 { _ = try F.insert(store, F.key(i)) }
+            for i in 0..<50 {
+                let count = 10 + i * 37
+                let handle = try store.allocate(count)
+                let bytes = store.bytes(handle)
+                for b in 0..<count { bytes.storeBytes(of: UInt8(truncatingIfNeeded: i &+ b), toByteOffset: b, as: UInt8.self) }
+                store.markDirty(handle, count: count)
+                handles.append(handle)
+            }
+            freed = handles[20]
+            store.free(freed, count: 10 + 20 * 37)
+            #expect(F.remove(store, F.key(42)))
+            try store.checkpoint(meta: [])
+        }
+        let store = try StateStore.open(directory: scratch.state, layout: F.layout(8), access: .write)
+        for (i, handle) in handles.enumerated() where i != 20 {
+            let count = 10 + i * 37
+            let bytes = store.bytes(handle)
+            #expect((0..<count).allSatisfy { bytes.load(fromByteOffset: $0, as: UInt8.self) == UInt8(truncatingIfNeeded: i &+ $0) })
+        }
+        #expect(try store.allocate(10 + 20 * 37) == freed)
+        #expect(store.stats.freeSlots == 1)
+        _ = try F.insert(store, Array("newcomer".utf8))
+        #expect(store.slotCount == 100)
+        #expect(store.stats.freeSlots == 0)
+        #expect(F.find(store, F.key(42)) == nil)
+        #expect(store.customerCount == 100)
+    }
+
     @Test("growth across many segment splits and region chunks keeps every customer")
     func growth() throws {
         let scratch = StateScratch()

@@ -168,6 +168,23 @@ struct StateStoreTests {
         #expect(missing == 0)
     }
 
+    @Test("index entries sit near their home position (regression: a precedence slip put every home at 0)")
+    func probeDistance() throws {
+        let store = try StateStore.open(directory: nil, layout: F.layout(8), access: .write)
+        for i in 0..<50_000 { _ = try F.insert(store, F.key(i)) }
+        var total = 0, entries = 0
+        for s in 0..<store.segmentCount {
+            let (tags, slots) = store.segment(s)
+            for p in 0..<StateStore.segmentEntries where slots[p] != 0 {
+                total += (p - StateStore.home(tags[p]) + StateStore.segmentEntries) % StateStore.segmentEntries
+                entries += 1
+            }
+        }
+        #expect(entries == 50_000)
+        #expect(Double(total) / Double(entries) < 4, "mean probe distance \(Double(total) / Double(entries))")
+        #expect(Set((0..<1_000).map { StateStore.home(UInt16($0 * 65)) }).count > 600)
+    }
+
     @Test("removed customers are gone and their slots are reused")
     func removalAndReuse() throws {
         let store = try StateStore.open(directory: nil, layout: F.layout(), access: .write)

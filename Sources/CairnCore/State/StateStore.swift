@@ -174,7 +174,10 @@ public final class StateStore {
 
     /// Where probing for `tag` starts in a segment.
     @inline(__always)
-    static func home(_ tag: UInt16) -> Int { Int(UInt32(tag) &* UInt32(segmentEntries) &>> 16) }
+    static func home(_ tag: UInt16) -> Int {
+        // Parenthesized: shifts bind tighter than multiplication in Swift.
+        Int((UInt32(tag) &* UInt32(segmentEntries)) &>> 16)
+    }
 
     @inline(__always)
     static func next(_ position: Int) -> Int { position &+ 1 == segmentEntries ? 0 : position &+ 1 }

@@ -285,6 +285,18 @@ struct StateStoreTests {
         _ = store
     }
 
+    @Test("readers share the lock and keep a writer out, without naming a stale pid")
+    func readersShare() throws {
+        let scratch = StateScratch()
+        do { _ = try StateStore.open(directory: scratch.state, layout: F.layout(), access: .write) }
+        let first = try StateStore.open(directory: scratch.state, layout: nil, access: .read)
+        let second = try StateStore.open(directory: scratch.state, layout: nil, access: .read)
+        #expect(throws: StateError.busy(directory: scratch.state, pid: nil)) {
+            _ = try StateStore.open(directory: scratch.state, layout: F.layout(), access: .write)
+        }
+        _ = (first, second)
+    }
+
     @Test("opening with another layout fingerprint reports both descriptions")
     func layoutChange() throws {
         let scratch = StateScratch()

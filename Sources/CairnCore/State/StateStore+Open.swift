@@ -92,7 +92,10 @@ extension StateStore {
         } catch {
             for fd in fds { Glibc.close(fd) }
             if dirFD >= 0 { Glibc.close(dirFD) }
-            if lockFD >= 0 { Glibc.close(lockFD) }
+            if lockFD >= 0 {
+                if access == .write { _ = ftruncate(lockFD, 0) }
+                Glibc.close(lockFD)
+            }
             throw error
         }
     }

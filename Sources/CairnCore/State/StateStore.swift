@@ -137,8 +137,12 @@ public final class StateStore {
         writeBuffer?.deallocate()
         for region in regions where region.fd >= 0 { Glibc.close(region.fd) }
         if dirFD >= 0 { Glibc.close(dirFD) }
+        // The pid goes with the writer: a later `.busy` caused by a reader names no stale pid.
         // Closing the lock file releases the flock.
-        if lockFD >= 0 { Glibc.close(lockFD) }
+        if lockFD >= 0 {
+            if access == .write { _ = ftruncate(lockFD, 0) }
+            Glibc.close(lockFD)
+        }
     }
 
     static let fileNames = ["slots.cairn", "index.cairn", "arena.cairn"]

@@ -257,6 +257,7 @@ public final class StateStore {
         guard count <= Self.maxKeyLength else {
             throw .tooLarge("key of \(count) bytes exceeds the state store's limit of \(Self.maxKeyLength)")
         }
+        assert(locate(key, hash: hash) == nil, "insert of a key already in the state store")
         // Everything that can fail comes first, so that a failure leaves the store as it was
         // (a segment split alone is harmless).
         while fills[segmentIndex(hash)] >= Self.splitThreshold { try split(hash) }
@@ -287,6 +288,7 @@ public final class StateStore {
     /// - Complexity: a few instructions (one or two bits set).
     @inline(__always)
     public func markDirty(_ payload: UnsafeMutableRawPointer) {
+        assert(payload >= slots.base + Self.slotHeader && payload < slots.base + slotHigh * stride, "not a payload of this store")
         slots.markDirty(offset: payload - slots.base, count: layout.payloadSize)
     }
 

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
               cairn run pipelines/shop.yaml samples/shop.ndjson.zst --errors bad.ndjson
-              cairn run pipelines/shop.yaml archive/*.ndjson.zst --state st/ > actions.ndjson
+              cairn run pipelines/shop.yaml archive/*.zst --state st/ > out.ndjson
               zstdcat archive/*.zst | cairn run pipelines/shop.yaml | head
 
             \(ExitStatus.helpText)
@@ -85,6 +85,10 @@ struct RunCommand: ParsableCommand {
         "With --state, checkpoint after this many events; 0: only at the end.",
         valueName: "N"))
     var checkpointEvents: Int = 1_000_000
+
+    @Flag(name: .customLong("stats"), help: ArgumentHelp(
+        "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))
+    var printStats = false
 
     @Option(name: .customLong("kill-after-events"), help: ArgumentHelp(visibility: .hidden))
     var killAfterEvents: Int?
@@ -169,11 +173,33 @@ struct RunCommand: ParsableCommand {
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
         let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter, state: state)
+        let started = Runner.monotonicNanos()
         let end = runner.run(inputs: paths)
+        let seconds = Double(Runner.monotonicNanos() - started) / 1e9
         reporter.finish()
         bar?.clear()
 
         let stats = runner.stats
+        if printStats {
+            var fields: [(String, JSONTree)] = [
+                ("events", .number(String(stats.events))), ("records", .number(String(stats.records))),
+                ("bad_lines", .number(String(stats.badLines))), ("bytes", .number(String(stats.bytes))),
+                ("seconds", .number(String(seconds))),
+            ]
+            if let state {
+                let store = state.store.stats
+                let bytes = store.files.reduce(0) { $0 + $1.bytes }
+                fields += [
+                    ("customers", .number(String(store.customers))),
+                    ("state_bytes", .number(String(bytes))),
+                    ("bytes_per_customer", .number(String(store.customers > 0 ? bytes / store.customers : 0))),
+                    ("checkpoints", .number(String(stats.checkpoints))),
+                    ("last_checkpoint_ms", .number(String(Double(store.lastCheckpointNanoseconds) / 1e6))),
+                    ("last_checkpoint_bytes", .number(String(store.lastCheckpointDirtyBytes))),
+                ]
+            }
+            StandardError.emit("cairn: stats: \(JSONTree.object(fields).text)\n")
+        }
         if let failure = reporter.errorsFileFailure {
             StandardError.emit("cairn: error: writing '\(errorsFile ?? "")' failed: \(failure)\n")
         }

@@ -112,7 +112,6 @@ struct StateCommand: ParsableCommand {
             let clock = checkpoint.clock.map { CELTime.formatTimestamp($0) }
             let totalBytes = store.files.reduce(0) { $0 + $1.bytes }
             let perCustomer = counts.kept > 0 ? totalBytes / counts.kept : 0
-            let checkpointMillis = Double(store.lastCheckpointNanoseconds) / 1e6
             switch format {
             case .json:
                 var fields: [(String, JSONTree)] = [
@@ -123,8 +122,6 @@ struct StateCommand: ParsableCommand {
                     ("bytes_per_customer", .number(String(perCustomer))),
                     ("files", .array(store.files.map { .object([("name", .string($0.name)), ("bytes", .number(String($0.bytes)))]) })),
                     ("checkpoint", .number(String(store.checkpointSequence))),
-                    ("checkpoint_ms", .number(String(checkpointMillis))),
-                    ("checkpoint_bytes", .number(String(store.lastCheckpointDirtyBytes))),
                     ("clock", clock.map { .string($0) } ?? .null),
                     ("events", .number(String(checkpoint.events))),
                     ("records", .number(String(checkpoint.records))),
@@ -140,7 +137,7 @@ struct StateCommand: ParsableCommand {
                     + (counts.expired > 0 ? " (and \(counts.expired) idle past the ttl, freed as the next runs go)" : "") + "\n"
                 text += "bytes:      \(totalBytes) (\(perCustomer) per customer)\n"
                 for file in store.files { text += "  \(file.name): \(file.bytes)\n" }
-                text += "checkpoint: #\(store.checkpointSequence) (the last one wrote \(store.lastCheckpointDirtyBytes) bytes in \(checkpointMillis) ms), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
+                text += "checkpoint: #\(store.checkpointSequence), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
                 if checkpoint.inputs.isEmpty {
                     text += "inputs:     none\n"
                 } else {

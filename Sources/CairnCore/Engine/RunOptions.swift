@@ -57,6 +57,8 @@ public struct RunStats: Sendable, Equatable {
     public var badLines: Int = 0
     /// Bytes of input consumed, decompressed.
     public var bytes: Int64 = 0
+    /// Checkpoints written (with a state directory).
+    public var checkpoints: Int = 0
     /// Where the first bad line was.
     public var firstBad: (source: String, line: Int)? {
         get { firstBadSource.map { ($0, firstBadLine) } }

@@ -235,6 +235,7 @@ public final class Runner {
         }
         finishedInputs.removeAll()
         lastCheckpoint = (stats.events, Self.monotonicNanos())
+        stats.checkpoints += 1
         return nil
     }
 
@@ -452,7 +453,7 @@ public final class Runner {
         }
     }
 
-    static func monotonicNanos() -> Int64 {
+    public static func monotonicNanos() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

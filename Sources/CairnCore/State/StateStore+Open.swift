@@ -117,13 +117,23 @@ extension StateStore {
         }
     }
 
-    /// Takes the directory lock, or throws `.busy` naming the holder's pid.
+    /// Takes the directory lock, or throws `.busy` naming the holder's pid (after 250 ms).
     static func lock(_ directory: String, _ access: Access) throws(StateError) -> Int32 {
         let path = "\(directory)/lock"
         let fd = try StateFileIO.open(path, access == .write ? O_RDWR | O_CREAT : O_RDONLY)
+        // A lock released a moment ago can still be held for a few milliseconds: flock
+        // belongs to the open file description, which a child between fork and exec shares
+        // (any process that spawns another while it has a store open). So wait up to 250 ms
+        // before calling the directory busy.
+        var attempts = 0
         while flock(fd, (access == .write ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
+            if code == EWOULDBLOCK && attempts < 25 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
             guard code == EWOULDBLOCK else {
                 Glibc.close(fd)
                 throw .io(file: path, operation: "flock", errno: code)

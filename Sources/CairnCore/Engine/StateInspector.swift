@@ -10,10 +10,14 @@ public final class StateInspector {
     /// one, so both fail with `.busy` while a run writes the directory.
     public init(directory: String, access: StateStore.Access) throws(StateError) {
         self.directory = directory
-        var store = try StateStore.open(directory: directory, layout: nil, access: .read)
+        let store: StateStore
         if access == .write {
-            let layout = store.layout
+            // The layout is the directory's own: read it, let go of the shared lock, then
+            // take the writer's.
+            let layout = try StateStore.open(directory: directory, layout: nil, access: .read).layout
             store = try StateStore.open(directory: directory, layout: layout, access: .write)
+        } else {
+            store = try StateStore.open(directory: directory, layout: nil, access: .read)
         }
         self.store = store
         let checkpoint = Checkpoint(json: store.meta) ?? Checkpoint()

@@ -90,6 +90,9 @@ struct RunCommand: ParsableCommand {
         "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))
     var printStats = false
 
+    @Flag(name: .customLong("single-thread"), help: ArgumentHelp(visibility: .hidden))
+    var singleThread = false
+
     @Option(name: .customLong("kill-after-events"), help: ArgumentHelp(visibility: .hidden))
     var killAfterEvents: Int?
 
@@ -170,6 +173,7 @@ struct RunCommand: ParsableCommand {
         options.checkpointInterval = checkpointInterval.seconds > 0 ? checkpointInterval.seconds * 1_000_000_000 : nil
         options.checkpointEvents = checkpointEvents > 0 ? checkpointEvents : nil
         options.killAfterEvents = killAfterEvents
+        options.parallelScan = !singleThread
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
         let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter, state: state)

@@ -58,6 +58,7 @@ public final class Runner {
         self.observer = observer
         self.state = state
         self.profile = state?.profile
+        state?.profile?.load(only: pipeline.journeys.reduce(into: Set<Int>()) { $0.formUnion($1.entry.profileFieldsRead) })
         self.eventsBefore = state?.checkpoint.events ?? 0
         self.recordsBefore = state?.checkpoint.records ?? 0
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
@@ -327,17 +328,17 @@ public final class Runner {
         stats.events += 1
 
         var activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
+        var keyed = false
         var prepared = false
         var customerHash: UInt64 = 0
         var lineHash: UInt64 = 0
         var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
         var customerKey = UnsafeRawBufferPointer(start: nil, count: 0)
         var timeCount = 0
-        /// The customer's key decoded (for the store) and re-escaped (for records), its hash,
-        /// the line's hash and the formatted time: made once per event, when first needed.
-        @inline(__always) func prepare() {
-            prepared = true
-            lineHash = XXH64.hash(line, seed: 0)
+        /// The customer's key decoded (for the store) and re-escaped (for records), and its
+        /// hash: made once per event, when first needed.
+        @inline(__always) func key() {
+            keyed = true
             let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
             if customer.hasEscapes {
                 // Rare: hash the decoded key, write it re-escaped in canonical form.
@@ -353,10 +354,16 @@ public final class Runner {
                 customerKey = span
                 customerOut = span
             }
+        }
+        /// What records need besides the key: the line's hash and the formatted time.
+        @inline(__always) func prepare() {
+            prepared = true
+            if !keyed { key() }
+            lineHash = XXH64.hash(line, seed: 0)
             timeCount = EventTime.formatRFC3339(ns, into: timeText)
         }
         if let profile {
-            prepare()
+            key()
             let payload: UnsafeMutableRawPointer
             do {
                 payload = try profile.apply(key: customerKey, hash: customerHash, activation: activation, scratch: evalScratch)

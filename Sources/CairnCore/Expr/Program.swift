@@ -37,6 +37,12 @@ public struct Program: Sendable {
     /// arrays to borrow (and retain) per evaluation.
     let storage: ProgramStorage
 
+    /// The profile fields the program reads (`profile.NAME`), by index: the runner loads
+    /// only these per event.
+    public var profileFieldsRead: Set<Int> {
+        Set(nodes.lazy.filter { $0.op == .profile }.map { Int($0.a) })
+    }
+
     init(
         resultType: ExprType, isConstant: Bool, nodes: [ProgramInstruction], constants: [Value],
         bytes: [UInt8], operands: [Int32], zones: [CELTimeZone], regexes: [CELRegex], root: Int32,

@@ -11,7 +11,7 @@
 enum DistinctSet {
     static let lostFlag: UInt8 = 1
 
-    static func insert(_ hash: UInt32, bucket k: Int64, latestBucket kL: Int64, field f: ProfileLayout.Field,
+    static func insert(_ hash: UInt32, bucket k: Int64, latestBucket kL: Int64, field f: ProfileLayout.Shape,
                        base: UnsafeMutableRawPointer) {
         var used = Int(base.load(as: UInt16.self))
         let entries = base + 8
@@ -69,7 +69,7 @@ enum DistinctSet {
     }
 
     /// The count at a clock whose bucket is `kC` (windowed fields; ignored otherwise).
-    static func count(field f: ProfileLayout.Field, base: UnsafeRawPointer, clockBucket kC: Int64) -> Int64 {
+    static func count(field f: ProfileLayout.Shape, base: UnsafeRawPointer, clockBucket kC: Int64) -> Int64 {
         let used = Int(base.load(as: UInt16.self))
         let entries = base + 8
         let kc = UInt32(truncatingIfNeeded: kC)

@@ -15,8 +15,8 @@ extension ProfileEngine {
         text.reset()
         let at = latest(payload)
         var i = 0
-        while i < layout.fields.count {
-            values[i] = value(of: i, resolve(i, payload, at: at))
+        while i < fields.count {
+            if needed[i] { values[i] = value(of: i, resolve(i, payload, at: at)) }
             i += 1
         }
     }
@@ -74,7 +74,7 @@ extension ProfileEngine {
 
     /// Resolves field `index` of `payload` at clock `at` (≥ the customer's latest event).
     func resolve(_ index: Int, _ payload: UnsafeRawPointer, at: Int64) -> Resolved {
-        let f = layout.fields[index]
+        let f = fields[index].layout
         let base = payload + f.offset
         let b = f.buckets
         // Ring positions whose buckets the window covers at `at`.

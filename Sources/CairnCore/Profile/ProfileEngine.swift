@@ -17,7 +17,10 @@ public final class ProfileEngine {
     public internal(set) var sweepCursor = 0
 
     /// Per field: layout and unretained programs (the pipeline keeps them alive).
-    private let fields: UnsafeMutableBufferPointer<RuntimeField>
+    let fields: UnsafeMutableBufferPointer<RuntimeField>
+    /// Which fields `load` computes: all by default; the runner narrows it to those its
+    /// expressions read.
+    let needed: UnsafeMutableBufferPointer<Bool>
     /// Each field's value program (nil in a reader), for the rare value that must be rendered.
     private let valuePrograms: [Program?]
     /// One value per field, for `Activation.profileValues`.
@@ -28,7 +31,7 @@ public final class ProfileEngine {
     let defaultText: [[UInt8]]
 
     struct RuntimeField {
-        var layout: ProfileLayout.Field
+        var layout: ProfileLayout.Shape
         var value: Unmanaged<ProgramStorage>?
         var filter: Unmanaged<ProgramStorage>?
         var minus: Unmanaged<ProgramStorage>?
@@ -42,11 +45,13 @@ public final class ProfileEngine {
         for (i, f) in layout.fields.enumerated() {
             let spec = fields[i]
             (self.fields.baseAddress! + i).initialize(to: RuntimeField(
-                layout: f, value: .passUnretained(spec.value.storage),
+                layout: f.shape, value: .passUnretained(spec.value.storage),
                 filter: spec.filter.map { .passUnretained($0.storage) },
                 minus: spec.minus.map { .passUnretained($0.storage) }))
         }
         self.valuePrograms = fields.map { $0.value }
+        self.needed = .allocate(capacity: max(1, layout.fields.count))
+        self.needed.initialize(repeating: true)
         self.values = .allocate(capacity: max(1, layout.fields.count))
         self.values.initialize(repeating: .null)
         self.defaultText = layout.fields.map { f in
@@ -61,9 +66,11 @@ public final class ProfileEngine {
         self.store = store
         self.clock = clock
         self.valuePrograms = layout.fields.map { _ in nil }
+        self.needed = .allocate(capacity: max(1, layout.fields.count))
+        self.needed.initialize(repeating: true)
         self.fields = .allocate(capacity: max(1, layout.fields.count))
         for (i, f) in layout.fields.enumerated() {
-            (self.fields.baseAddress! + i).initialize(to: RuntimeField(layout: f, value: nil, filter: nil, minus: nil))
+            (self.fields.baseAddress! + i).initialize(to: RuntimeField(layout: f.shape, value: nil, filter: nil, minus: nil))
         }
         self.values = .allocate(capacity: max(1, layout.fields.count))
         self.values.initialize(repeating: .null)
@@ -74,8 +81,15 @@ public final class ProfileEngine {
     }
 
     deinit {
+        needed.deallocate()
         fields.deinitialize().deallocate()
         values.deinitialize().deallocate()
+    }
+
+    /// Computes only these fields in `load` (the others keep their last value, which no
+    /// expression reads).
+    public func load(only indices: Set<Int>) {
+        for i in 0..<needed.count { needed[i] = indices.contains(i) }
     }
 
     /// Restores the clock and sweep position of a checkpoint.
@@ -140,14 +154,14 @@ public final class ProfileEngine {
 
     /// Frees the payload's arena text and zeroes it.
     func reset(_ payload: UnsafeMutableRawPointer) {
-        for f in layout.fields {
-            forEachCell(f, payload) { ValueCell.clear($0, store: store) }
+        for i in 0..<fields.count {
+            forEachCell(fields[i].layout, payload) { ValueCell.clear($0, store: store) }
         }
         payload.initializeMemory(as: UInt8.self, repeating: 0, count: layout.payloadSize)
     }
 
     /// Calls `body` with every value cell of field `f`.
-    private func forEachCell(_ f: ProfileLayout.Field, _ payload: UnsafeMutableRawPointer,
+    private func forEachCell(_ f: ProfileLayout.Shape, _ payload: UnsafeMutableRawPointer,
                              _ body: (UnsafeMutableRawPointer) -> Void) {
         let base = payload + f.offset
         switch f.kind {
@@ -190,7 +204,7 @@ public final class ProfileEngine {
         }
     }
 
-    private func clearBucket(_ f: ProfileLayout.Field, _ payload: UnsafeMutableRawPointer, _ p: Int) {
+    private func clearBucket(_ f: ProfileLayout.Shape, _ payload: UnsafeMutableRawPointer, _ p: Int) {
         let base = payload + f.offset
         switch f.kind {
         case .count:
@@ -229,6 +243,11 @@ public final class ProfileEngine {
         program._withUnsafeGuaranteedRef { $0.evaluate(activation, scratch: scratch) }
     }
 
+    @inline(__always)
+    private func matches(_ program: Unmanaged<ProgramStorage>, _ activation: Activation, _ scratch: EvalScratch) -> Bool {
+        program._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
+    }
+
     private func applyField(
         _ index: Int, payload: UnsafeMutableRawPointer, time t: Int64, latest: Int64,
         activation: Activation, scratch: EvalScratch
@@ -245,8 +264,8 @@ public final class ProfileEngine {
         }
         if f.kind == .count {
             var delta: Int64 = 0
-            if let p = rf.pointee.value, case .bool(true) = evaluate(p, activation, scratch) { delta += 1 }
-            if let p = rf.pointee.minus, case .bool(true) = evaluate(p, activation, scratch) { delta -= 1 }
+            if let p = rf.pointee.value, matches(p, activation, scratch) { delta += 1 }
+            if let p = rf.pointee.minus, matches(p, activation, scratch) { delta -= 1 }
             guard delta != 0 else { return }
             if f.windowed {
                 let old = base.load(fromByteOffset: 4 * position, as: Int32.self)
@@ -260,7 +279,7 @@ public final class ProfileEngine {
             return
         }
         if let p = rf.pointee.filter {
-            guard case .bool(true) = evaluate(p, activation, scratch) else { return }
+            guard matches(p, activation, scratch) else { return }
         }
         guard let program = rf.pointee.value else { return }
         let value = evaluate(program, activation, scratch)
@@ -290,7 +309,7 @@ public final class ProfileEngine {
         }
     }
 
-    private func addNumber(_ value: Value, _ f: ProfileLayout.Field, _ base: UnsafeMutableRawPointer, _ position: Int) {
+    private func addNumber(_ value: Value, _ f: ProfileLayout.Shape, _ base: UnsafeMutableRawPointer, _ position: Int) {
         let at = f.windowed ? 8 * position : 0
         if f.intSum {
             let n: Int64
@@ -390,7 +409,7 @@ public final class ProfileEngine {
     }
 
     private func keepExtreme(
-        _ value: Value, _ f: ProfileLayout.Field, _ base: UnsafeMutableRawPointer, _ position: Int,
+        _ value: Value, _ f: ProfileLayout.Shape, _ base: UnsafeMutableRawPointer, _ position: Int,
         field: Int, program: Unmanaged<ProgramStorage>, activation: Activation, scratch: EvalScratch
     ) throws(StateError) {
         guard let kind = Self.orderedKind(of: value) else { return }

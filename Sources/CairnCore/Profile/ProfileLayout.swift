@@ -44,6 +44,26 @@ public struct ProfileLayout: Sendable {
         public var defaultValue: ScalarValue?
 
         var windowed: Bool { buckets > 0 }
+
+        public var shape: Shape {
+            Shape(kind: kind, offset: offset, size: size, buckets: buckets, bucketNanos: bucketNanos,
+                  capacity: capacity, intSum: intSum, counted: counted)
+        }
+    }
+
+    /// What the hot path needs of a field: trivially copyable (no name, no default), so
+    /// reading it per event costs no reference counting.
+    public struct Shape: Sendable, Equatable {
+        public var kind: CompiledPipeline.ProfileField.Kind
+        public var offset: Int
+        public var size: Int
+        public var buckets: Int
+        public var bucketNanos: Int64
+        public var capacity: Int
+        public var intSum: Bool
+        public var counted: Bool
+
+        var windowed: Bool { buckets > 0 }
     }
 
     /// Offset of the customer's latest event time.
@@ -85,7 +105,9 @@ public struct ProfileLayout: Sendable {
 
     static func align8(_ n: Int) -> Int { (n + 7) & ~7 }
 
-    static func size(of f: Field) -> Int {
+    static func size(of f: Field) -> Int { size(of: f.shape) }
+
+    static func size(of f: Shape) -> Int {
         let b = f.buckets
         switch f.kind {
         case .count:

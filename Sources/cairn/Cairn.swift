@@ -13,6 +13,8 @@ struct Cairn: ParsableCommand {
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
               zstdcat events-*.ndjson.zst | cairn run pipelines/shop.yaml | jq .
+              cairn run pipelines/shop.yaml archive/*.zst --state st/ > out.ndjson
+              cairn state show --state st/ c-000017
               cairn check pipelines/
 
             \(ExitStatus.helpText)

@@ -22,6 +22,14 @@ struct StateCommand: ParsableCommand {
               cairn state dump --state st/ | jq -c 'select(.profile.open_tickets > 0)'
               cairn state stats --state st/
               cairn state forget --state st/ c-1042
+
+            Exit status:
+              0   success
+              1   show: a customer is not in the state
+              66  the directory does not exist or holds no state
+              74  the directory is damaged (a checksum mismatch, a truncated file)
+                  or cannot be read
+              75  a run is writing the directory
             """,
         subcommands: [Show.self, Dump.self, Stats.self, Forget.self]
     )
@@ -35,6 +43,12 @@ struct StateCommand: ParsableCommand {
             var st = stat()
             guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
                 StandardError.emit("cairn: error: '\(directory)' is not a state directory: \(String(cString: strerror(errno == 0 ? ENOTDIR : errno)))\n")
+                throw ExitStatus.noInput.code
+            }
+            var journal = stat()
+            guard stat(directory + "/journal", &journal) == 0 else {
+                StandardError.emit("cairn: error: '\(directory)' is not a state directory: it holds no checkpoint\n"
+                    + "  help: 'cairn run PIPELINE INPUT... --state \(directory)' makes one\n")
                 throw ExitStatus.noInput.code
             }
             do {

@@ -162,11 +162,16 @@ final class StateCommandTests {
         }
     }
 
-    @Test("cairn state on a path that is not a directory exits 66")
+    @Test("cairn state on a path that is not a directory, or a directory without state, exits 66")
     func missing() throws {
         let run = try CLI.run(["state", "stats", "--state", path("nothing-here")])
         #expect(run.status == 66)
         #expect(run.err == "cairn: error: '\(path("nothing-here"))' is not a state directory: No such file or directory\n")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("empty"), withIntermediateDirectories: false)
+        let empty = try CLI.run(["state", "dump", "--state", path("empty")])
+        #expect(empty.status == 66)
+        #expect(empty.err == "cairn: error: '\(path("empty"))' is not a state directory: it holds no checkpoint\n"
+            + "  help: 'cairn run PIPELINE INPUT... --state \(path("empty"))' makes one\n")
     }
 
     @Test("a run stopped by a bad line under --on-error fail checkpoints before it, and the next stops there again")

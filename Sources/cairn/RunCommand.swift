@@ -82,9 +82,9 @@ struct RunCommand: ParsableCommand {
     var checkpointInterval: DurationArgument = DurationArgument(seconds: 10)
 
     @Option(name: .customLong("checkpoint-events"), help: ArgumentHelp(
-        "With --state, checkpoint after this many events; 0: only at the end.",
+        "With --state, also checkpoint after this many events; 0 (the default): by time only.",
         valueName: "N"))
-    var checkpointEvents: Int = 1_000_000
+    var checkpointEvents: Int = 0
 
     @Flag(name: .customLong("stats"), help: ArgumentHelp(
         "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))

@@ -29,7 +29,7 @@ public struct RunOptions: Sendable {
     /// have passed since the last checkpoint, at the next batch boundary; nil: never for
     /// that reason. A run always checkpoints when its input ends.
     public var checkpointInterval: Int64? = 10_000_000_000
-    public var checkpointEvents: Int? = 1_000_000
+    public var checkpointEvents: Int?
     /// For crash tests: the process kills itself (SIGKILL, as `kill -9` would) once this many
     /// events of the run have been applied.
     public var killAfterEvents: Int?

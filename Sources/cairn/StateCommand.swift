@@ -136,6 +136,7 @@ struct StateCommand: ParsableCommand {
                     ("bytes_per_customer", .number(String(perCustomer))),
                     ("files", .array(store.files.map { .object([("name", .string($0.name)), ("bytes", .number(String($0.bytes)))]) })),
                     ("checkpoint", .number(String(store.checkpointSequence))),
+                    ("written_at", checkpoint.writtenAt.map { .string(CELTime.formatTimestamp($0)) } ?? .null),
                     ("clock", clock.map { .string($0) } ?? .null),
                     ("events", .number(String(checkpoint.events))),
                     ("records", .number(String(checkpoint.records))),
@@ -151,7 +152,7 @@ struct StateCommand: ParsableCommand {
                     + (counts.expired > 0 ? " (and \(counts.expired) idle past the ttl, freed as the next runs go)" : "") + "\n"
                 text += "bytes:      \(totalBytes) (\(perCustomer) per customer)\n"
                 for file in store.files { text += "  \(file.name): \(file.bytes)\n" }
-                text += "checkpoint: #\(store.checkpointSequence), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
+                text += "checkpoint: #\(store.checkpointSequence)\(checkpoint.writtenAt.map { " written at " + CELTime.formatTimestamp($0) } ?? ""), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
                 if checkpoint.inputs.isEmpty {
                     text += "inputs:     none\n"
                 } else {

@@ -40,6 +40,8 @@ public struct Checkpoint: Equatable, Sendable {
     /// Events applied and records written, over all runs on this state.
     public var events: Int64 = 0
     public var records: Int64 = 0
+    /// Wall-clock time the checkpoint was written (ns since 1970); for `cairn state stats`.
+    public var writtenAt: Int64?
     /// The profile layout's description (`ProfileLayout.description`).
     public var profile: [UInt8] = []
     public var inputs: [Input] = []
@@ -55,6 +57,7 @@ public struct Checkpoint: Equatable, Sendable {
             ("events", .number(String(events))),
             ("records", .number(String(records))),
         ]
+        if let writtenAt { fields.append(("written_at", .string(CELTime.formatTimestamp(writtenAt)))) }
         fields.append(("profile", JSONTree.parse(profile) ?? .null))
         fields.append(("inputs", .array(inputs.map { input in
             .object([
@@ -79,6 +82,9 @@ public struct Checkpoint: Equatable, Sendable {
         sweepCursor = Int(tree["sweep"]?.int64 ?? 0)
         events = tree["events"]?.int64 ?? 0
         records = tree["records"]?.int64 ?? 0
+        if let text = tree["written_at"]?.string {
+            writtenAt = Array(text.utf8).withUnsafeBytes { EventTime.parseRFC3339($0) }
+        }
         if let profile = tree["profile"], profile != .null { self.profile = Array(profile.text.utf8) }
         for item in tree["inputs"]?.array ?? [] {
             guard let path = item["path"]?.string, let size = item["size"]?.int64,

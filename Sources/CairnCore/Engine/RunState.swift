@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The state a run keeps: the store (files in `--state DIR`, or memory), the profiles in it,
 /// and the checkpoint that says how far the inputs have been applied.
 public final class RunState {
@@ -50,6 +54,9 @@ public final class RunState {
         }
         next.events = events
         next.records = records
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        next.writtenAt = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
         try store.checkpoint(meta: next.json)
         checkpoint = next
     }

@@ -49,10 +49,23 @@ public indirect enum JSONTree: Equatable, Sendable {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return n
-        case .string(let s): return JSONText.quoted(s)
+        case .string(let s): return Self.quoted(s)
         case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.map { JSONText.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+            return "{" + members.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// A string as JSON text, quoted and escaped (JSONString's escaping, so this file needs
+    /// nothing outside JSON/).
+    static func quoted(_ string: String) -> String {
+        let bytes = Array(string.utf8)
+        let worst = bytes.count * 6 + 2
+        return bytes.withUnsafeBytes { raw in
+            withUnsafeTemporaryAllocation(byteCount: worst, alignment: 1) { out in
+                let n = JSONString.escape(raw, into: out) ?? 0
+                return "\"" + String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<n]), as: UTF8.self) + "\""
+            }
         }
     }
 
@@ -133,6 +146,42 @@ public indirect enum JSONTree: Equatable, Sendable {
             return .number(text)
         }
 
+        /// The index after a valid escape whose letter is at `i` (`n`, `u0041`, a surrogate
+        /// pair), or nil.
+        func escape(_ i: Int) -> Int? {
+            guard i < bytes.count else { return nil }
+            switch bytes[i] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                return i + 1
+            case UInt8(ascii: "u"):
+                guard let unit = hex4(i + 1) else { return nil }
+                if unit >= 0xDC00 && unit <= 0xDFFF { return nil }
+                guard unit >= 0xD800 && unit <= 0xDBFF else { return i + 5 }
+                guard i + 6 < bytes.count, bytes[i + 5] == UInt8(ascii: "\\"), bytes[i + 6] == UInt8(ascii: "u"),
+                      let low = hex4(i + 7), low >= 0xDC00 && low <= 0xDFFF else { return nil }
+                return i + 11
+            default:
+                return nil
+            }
+        }
+
+        func hex4(_ i: Int) -> UInt32? {
+            guard i + 4 <= bytes.count else { return nil }
+            var value: UInt32 = 0
+            for c in bytes[i..<i + 4] {
+                let digit: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+
         /// A string starting at the opening quote; decoded.
         mutating func string() -> String? {
             at += 1
@@ -140,7 +189,12 @@ public indirect enum JSONTree: Equatable, Sendable {
             var escaped = false
             while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
                 if bytes[at] < 0x20 { return nil }
-                if bytes[at] == UInt8(ascii: "\\") { escaped = true; at += 1 }
+                if bytes[at] == UInt8(ascii: "\\") {
+                    escaped = true
+                    guard let after = escape(at + 1) else { return nil }
+                    at = after
+                    continue
+                }
                 at += 1
             }
             guard at < bytes.count else { return nil }

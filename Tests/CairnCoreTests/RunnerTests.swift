@@ -109,6 +109,21 @@ struct RunnerTests {
         #expect(result.end == .finished)
     }
 
+    @Test("a lateness of 100 years behind a time near 1677 does not wrap the watermark: nothing is late")
+    func watermarkSaturates() throws {
+        let pipeline = Self.pipeline.replacingOccurrences(of: "type: event }", with: "type: event, lateness: 5217w }")
+        let input = """
+            {"event":"purchase","ts":"1677-09-22T00:00:00Z","user_id":"c-1","props":{"total":150}}
+            {"event":"purchase","ts":"1677-09-21T12:00:00Z","user_id":"c-2","props":{"total":150}}
+
+            """
+        let result = try Self.run(Array(input.utf8), pipeline: pipeline)
+        #expect(result.late.isEmpty)
+        let out = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
+        #expect(out.count == 2)
+        #expect(out.first?.contains(#""customer":"c-2""#) == true)
+    }
+
     @Test("--on-error fail stops at the first bad line after writing what came before")
     func failFast() throws {
         let input = """

@@ -405,7 +405,8 @@ public final class Runner {
     private func see(_ time: Int64) {
         if time > seen {
             seen = time
-            watermark = time &- lateness
+            // Saturating: a lateness of up to 100 years behind a time near 1677 stays in range.
+            watermark = time < Int64.min + lateness ? .min : time - lateness
         }
     }
 

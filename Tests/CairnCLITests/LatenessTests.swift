@@ -165,6 +165,48 @@ struct LatenessTests {
             """), "\(fail.err)")
     }
 
+    @Test("buffered events saved by a stopped run come out first when the next run's lateness is shorter")
+    func shorterLatenessOnResume() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func pipeline(_ lateness: String) -> String {
+            """
+            cairn: 1
+            name: resume
+            events: { customer: user_id, time: ts, type: event, lateness: \(lateness) }
+            profile:
+              n: { count: true }
+            journeys:
+              - name: all
+                entry: type == "a"
+                steps: [ { send: { channel: email, template: t } } ]
+            """
+        }
+        try pipeline("10m").write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        var lines: [String] = []
+        for i in 0...20 {
+            lines.append(#"{"event":"a","ts":"2024-03-01T10:\#(i < 10 ? "0" : "")\#(i):00Z","user_id":"c-\#(i)"}"#)
+        }
+        lines.append("{bad")
+        lines.append(#"{"event":"a","ts":"2024-03-01T10:20:00Z","user_id":"c-new"}"#)
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("in.ndjson"),
+                                                         atomically: true, encoding: .utf8)
+        func customers(_ out: String) -> [String] {
+            out.split(separator: "\n").map { line in
+                let r = line.range(of: #""customer":""#)!
+                return String(line[r.upperBound...].prefix { $0 != "\"" })
+            }
+        }
+        // Stopped at the bad line: 10:00 to 10:10 applied, 10:11 to 10:20 in the checkpoint.
+        let first = try CLI.run(["run", "p.yaml", "in.ndjson", "--state", "st", "--on-error", "fail"], in: dir)
+        #expect(first.status == 65)
+        #expect(customers(first.out) == (0...10).map { "c-\($0)" })
+        try pipeline("0s").write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let second = try CLI.run(["run", "p.yaml", "in.ndjson", "--state", "st"], in: dir)
+        #expect(second.status == 0, "\(second.err)")
+        #expect(customers(second.out) == (11...20).map { "c-\($0)" } + ["c-new"])
+    }
+
     @Test("with lateness 0s, an event earlier than one before it is late, even across inputs; in order, nothing is")
     func strictOrderAcrossInputs() throws {
         let dir = try CLI.temporaryDirectory()

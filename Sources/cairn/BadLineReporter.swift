@@ -1,14 +1,18 @@
 import CairnCore
 
-/// Reports bad input lines: the first few on stderr, every one to `--errors FILE` as NDJSON,
-/// and a count at the end.
+/// Reports bad input lines and late events: the first few of each on stderr, every one to
+/// `--errors FILE` as NDJSON, and a count of each at the end.
+///
+/// Late events have their own limit of `shownLimit`, so a burst of late events does not hide
+/// the first bad lines, nor the other way round.
 final class BadLineReporter: RunObserver {
-    /// Bad lines printed to stderr before the rest are only counted.
+    /// Bad lines (and, apart, late events) printed to stderr before the rest are only counted.
     static let shownLimit = 10
 
     private let errorsSink: OutputSink?
     private let progress: ProgressBar?
     private var shown = 0
+    private var lateShown = 0
     private(set) var errorsFileFailure: String?
 
     init(errorsSink: OutputSink?, progress: ProgressBar?) {
@@ -26,6 +30,24 @@ final class BadLineReporter: RunObserver {
                 + (errorsSink == nil ? " (--errors FILE records every one)\n" : " (see the --errors file)\n"))
         }
         shown += 1
+        record(bad)
+    }
+
+    func lateEvent(_ late: BadLine) {
+        if lateShown < Self.shownLimit {
+            progress?.clear()
+            StandardError.emit("cairn: warning: \(late.source):\(late.line): \(late.reason)\n")
+        } else if lateShown == Self.shownLimit {
+            progress?.clear()
+            StandardError.emit("cairn: warning: further late events are counted, not shown"
+                + (errorsSink == nil ? " (--errors FILE records every one)\n" : " (see the --errors file)\n"))
+        }
+        lateShown += 1
+        record(late)
+    }
+
+    /// One line of the errors file: `{source, line, offset, reason, raw}`.
+    private func record(_ bad: BadLine) {
         guard let errorsSink, errorsFileFailure == nil else { return }
         var record: [UInt8] = Array(#"{"source":""#.utf8)
         JSONText.appendEscaped(bad.source, to: &record)

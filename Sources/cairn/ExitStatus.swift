@@ -16,12 +16,12 @@ enum ExitStatus: Int32 {
     /// The exit statuses of `cairn run`, for its `--help` and the root command's.
     static let helpText = helpText([
         (.ok, """
-            success, also when bad lines were skipped (they are reported on
-            stderr and counted) and when a reader such as `head` closed the
-            output early
+            success, also when bad lines or late events were skipped (they
+            are reported on stderr and counted) and when a reader such as `head`
+            closed the output early
             """),
         (.usage, "usage error: unknown option, missing argument"),
-        (.badData, "a bad input line under --on-error fail"),
+        (.badData, "a bad input line or a late event under --on-error fail"),
         (.noInput, "an input file or the pipeline file cannot be opened"),
         (.software, "internal error (a bug: please report it)"),
         (.ioError, """

@@ -26,9 +26,17 @@ struct RunCommand: ParsableCommand {
             'source:line: reason' (the first \(BadLineReporter.shownLimit), then only counted) \
             and skipped; nothing malformed reaches standard output.
 
+            Events are applied in event-time order. With the pipeline's 'events.lateness' \
+            (default 0s) an event may arrive that much behind the latest time seen: it \
+            waits in a reorder buffer and is applied in time order (equal times in input \
+            order), so records come out in event-time order. An event further behind is \
+            late: reported like a bad line ('source:line: late event: ...', counted apart) \
+            and not applied. At the end of the input every buffered event is applied.
+
             With --state DIR, the customers' profiles persist in DIR across runs, and the \
             run checkpoints (see --checkpoint-interval): after a crash or kill -9, the \
-            same command continues from the last checkpoint, skipping what was applied. \
+            same command continues from the last checkpoint, skipping what was applied; \
+            checkpoints carry the events held in the reorder buffer. \
             A file read to its end by an earlier run on DIR is skipped; a file that has \
             grown since continues where it stopped. Standard input cannot be re-read: \
             after a crash, events sent after the last checkpoint must be sent again. \
@@ -52,12 +60,12 @@ struct RunCommand: ParsableCommand {
     var inputs: [String] = []
 
     @Option(name: .customLong("errors"), help: ArgumentHelp(
-        "Write every bad input line to FILE as NDJSON {source, line, offset, reason, raw}; 'raw' holds the line's first 256 bytes, invalid UTF-8 replaced by U+FFFD.",
+        "Write every bad input line and late event to FILE as NDJSON {source, line, offset, reason, raw}; 'raw' holds the line's first 256 bytes, invalid UTF-8 replaced by U+FFFD.",
         valueName: "FILE"))
     var errorsFile: String?
 
     @Option(name: .customLong("on-error"), help: ArgumentHelp(
-        "What to do with a bad input line: 'skip' reports it and goes on; 'fail' stops at the first with exit 65.",
+        "What to do with a bad input line or a late event: 'skip' reports it and goes on; 'fail' stops at the first with exit 65.",
         valueName: "skip|fail"))
     var onError: OnErrorArgument = .skip
 
@@ -87,7 +95,7 @@ struct RunCommand: ParsableCommand {
     var checkpointEvents: Int = 0
 
     @Flag(name: .customLong("stats"), help: ArgumentHelp(
-        "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))
+        "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, late events, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))
     var printStats = false
 
     @Flag(name: .customLong("single-thread"), help: ArgumentHelp(visibility: .hidden))
@@ -187,7 +195,8 @@ struct RunCommand: ParsableCommand {
         if printStats {
             var fields: [(String, JSONTree)] = [
                 ("events", .number(String(stats.events))), ("records", .number(String(stats.records))),
-                ("bad_lines", .number(String(stats.badLines))), ("bytes", .number(String(stats.bytes))),
+                ("bad_lines", .number(String(stats.badLines))), ("late_events", .number(String(stats.lateEvents))),
+                ("bytes", .number(String(stats.bytes))),
                 ("seconds", .number(String(seconds))),
             ]
             if let state {
@@ -213,12 +222,21 @@ struct RunCommand: ParsableCommand {
             StandardError.emit("cairn: \(lines) \(verb) (first at \(first.source):\(first.line))"
                 + (errorsFile == nil && onError == .skip ? "; --errors FILE records them all\n" : "\n"))
         }
+        if stats.lateEvents > 0, let first = stats.firstLate {
+            let events = stats.lateEvents == 1 ? "1 late event" : "\(stats.lateEvents) late events"
+            let verb = onError == .fail ? "found" : "skipped"
+            StandardError.emit("cairn: \(events) \(verb) (first at \(first.source):\(first.line))"
+                + (errorsFile == nil && onError == .skip ? "; --errors FILE records them all\n" : "\n"))
+        }
         switch end {
         case .finished, .brokenPipe:
             if reporter.errorsFileFailure != nil { throw ExitStatus.ioError.code }
             return
         case .stoppedAtBadLine:
             StandardError.emit("cairn: error: stopped at the first bad line (--on-error fail)\n")
+            throw ExitStatus.badData.code
+        case .stoppedAtLateEvent:
+            StandardError.emit("cairn: error: stopped at the first late event (--on-error fail)\n")
             throw ExitStatus.badData.code
         case .inputFailed(let error):
             StandardError.emit("cairn: error: \(error.commandLineMessage(written: "records"))\n")

@@ -29,14 +29,26 @@ struct StateResumeTests {
             steps: [ { send: { channel: push, template: browse } } ]
         """
 
-    /// Three inputs: two plain, one zstd; consecutive in event time, 24k events in all.
-    static func makeInputs(in dir: URL) throws -> [String] {
+    /// Three inputs: two plain, one zstd; consecutive in event time, 24k events in all. With
+    /// `swapNeighbours`, lines 1 and 2, 3 and 4, … of each file trade places (events about ten
+    /// seconds apart: out of order, well within a lateness of minutes).
+    static func makeInputs(in dir: URL, swapNeighbours: Bool = false) throws -> [String] {
         let gen = CLI.binary.deletingLastPathComponent().appendingPathComponent("cairn-gen").path
         var names: [String] = []
         for (i, start) in ["2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z"].enumerated() {
             let name = "events-\(i).ndjson"
             try runTool(gen, ["--seed", "\(i + 7)", "--events", "8000", "--customers", "300", "--start", start,
                               "--rate", "0.1", "--out", name], in: dir)
+            if swapNeighbours {
+                let url = dir.appendingPathComponent(name)
+                var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+                var k = 0
+                while k + 1 < lines.count {
+                    lines.swapAt(k, k + 1)
+                    k += 2
+                }
+                try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+            }
             if i == 1 {
                 try runTool("/usr/bin/env", ["zstd", "-q", "--rm", name], in: dir)
                 names.append(name + ".zst")
@@ -67,14 +79,28 @@ struct StateResumeTests {
     @Test("killed at random events, the resumed runs end with the same state and record ids as one uninterrupted run",
           arguments: [1, 2, 3])
     func killAndResume(seed: UInt64) throws {
+        try killAndResume(seed: seed, pipeline: Self.pipeline, swapNeighbours: false)
+    }
+
+    @Test("with lateness, events held for time order survive kill -9 in the checkpoint: same state and record ids",
+          arguments: [4, 5, 6])
+    func killAndResumeWithLateness(seed: UInt64) throws {
+        let pipeline = Self.pipeline.replacingOccurrences(
+            of: "events: { customer: user_id, time: ts, type: event }",
+            with: "events: { customer: user_id, time: ts, type: event, lateness: 2m }")
+        try killAndResume(seed: seed, pipeline: pipeline, swapNeighbours: true)
+    }
+
+    func killAndResume(seed: UInt64, pipeline: String, swapNeighbours: Bool) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Self.pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
-        let inputs = try Self.makeInputs(in: dir)
+        try pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let inputs = try Self.makeInputs(in: dir, swapNeighbours: swapNeighbours)
         let common = ["run", "p.yaml"] + inputs + ["--checkpoint-events", "700"]
 
         let reference = try CLI.run(common + ["--state", "ref"], in: dir)
         #expect(reference.status == 0, "\(reference.err)")
+        #expect(reference.err.isEmpty, "\(reference.err)")
         let referenceIDs = Self.ids(reference.out)
         #expect(referenceIDs.count > 100)
         #expect(Set(referenceIDs).count == referenceIDs.count)

@@ -320,7 +320,7 @@ struct PipelineSchemaTests {
         guard case .exit(let reason) = cart.steps[5].kind else { Issue.record("not an exit"); return }
         #expect(reason.value == "done")
         // Loaded for the whole language, the spec lists what would not run; the compiler refuses it.
-        #expect(spec.unsupported.count == 15)
+        #expect(spec.unsupported.count == 14)
         guard case .failure = PipelineCompiler.compile(spec) else {
             Issue.record("a spec with unsupported parts compiled")
             return
@@ -335,7 +335,6 @@ struct PipelineSchemaTests {
             return
         }
         let expected: [(String, String, Int)] = [
-            ("lateness:", "'lateness' in 'events' is not supported yet", 1),
             ("channels:", "'channels' in the pipeline is not supported yet", 1),
             ("erase:", "'erase' in the pipeline is not supported yet", 1),
             ("key:", "'key' in journey 'cart' is not supported yet", 1),
@@ -360,7 +359,7 @@ struct PipelineSchemaTests {
             #expect(found[i].column == at.column, "\(message)")
             #expect(found[i].severity == .error)
         }
-        #expect(found.first?.hint == "this version runs journeys of an 'entry' condition and 'send' steps over events in input order; 'lateness' arrives with the event-time clock")
+        #expect(found.first?.hint == "this version runs journeys of an 'entry' condition and 'send' steps; caps, quiet hours and consent arrive with the journey runtime")
         #expect(found.last?.hint == "this version runs journeys of an 'entry' condition and 'send' steps; 'exit' steps arrive with the journey runtime")
     }
 
@@ -683,6 +682,14 @@ struct PipelineSchemaTests {
     @Test("zero is accepted where it means something: lateness 0s is strict time order")
     func zeroLateness() {
         #expect(language(pipeline(events: "  lateness: 0s")).errors == [])
+    }
+
+    @Test("lateness compiles to nanoseconds, 0 when absent")
+    func latenessCompiles() throws {
+        let late = try PipelineCompiler.compile(file: "p.yaml", source: pipeline(events: "  lateness: 1h30m")).get()
+        #expect(late.lateness == 5_400_000_000_000)
+        let strict = try PipelineCompiler.compile(file: "p.yaml", source: pipeline()).get()
+        #expect(strict.lateness == 0)
     }
 
     @Test("a send may name any channel when 'channels' declares none")

@@ -17,14 +17,16 @@ struct RunnerTests {
 
     final class Collector: RunObserver {
         var bad: [BadLine] = []
+        var late: [BadLine] = []
         func badLine(_ bad: BadLine) { self.bad.append(bad) }
+        func lateEvent(_ late: BadLine) { self.late.append(late) }
         func progress(_ progress: RunProgress) {}
     }
 
     /// Runs `pipeline` over `input` (written to a temporary file) and returns stdout's bytes.
     static func run(
         _ input: [UInt8], pipeline: String = pipeline, options: RunOptions = RunOptions()
-    ) throws -> (output: [UInt8], end: RunEnd, bad: [BadLine], stats: RunStats) {
+    ) throws -> (output: [UInt8], end: RunEnd, bad: [BadLine], late: [BadLine], stats: RunStats) {
         let compiled = try PipelineCompiler.compile(file: "p.yaml", source: pipeline).get()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-runner-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -39,7 +41,7 @@ struct RunnerTests {
         let runner = Runner(pipeline: compiled, options: options, output: sink, observer: collector)
         let end = runner.run(inputs: [inputURL.path])
         try handle.close()
-        return (Array(try Data(contentsOf: outputURL)), end, collector.bad, runner.stats)
+        return (Array(try Data(contentsOf: outputURL)), end, collector.bad, collector.late, runner.stats)
     }
 
     @Test("a matching event becomes one action record with a reproducible id")
@@ -88,13 +90,13 @@ struct RunnerTests {
             {"event":"purchase","ts":"2024-03-01T11:33:00Z","props":{"total":150}}
             {"event":"purchase","ts":"yesterday","user_id":"c-2","props":{"total":150}}
             {"event":"","ts":"2024-03-01T11:33:00Z","user_id":"c-2"}
-            {"event":"purchase","ts":"2024-03-01T11:34:00+01:00","user_id":"c-3","props":{"total":150}}
+            {"event":"purchase","ts":"2024-03-01T12:34:00+01:00","user_id":"c-3","props":{"total":150}}
 
             """
         let result = try Self.run(Array(input.utf8))
         let out = String(decoding: result.output, as: UTF8.self)
         #expect(out.split(separator: "\n").count == 1)
-        #expect(out.contains(#""time":"2024-03-01T10:34:00Z","customer":"c-3""#))
+        #expect(out.contains(#""time":"2024-03-01T11:34:00Z","customer":"c-3""#))
         #expect(result.bad.map(\.line) == [2, 3, 4, 5, 6])
         #expect(result.bad.map(\.reason) == [
             "invalid JSON at column 86: unexpected end of line",
@@ -105,6 +107,21 @@ struct RunnerTests {
         ])
         #expect(result.stats.badLines == 5)
         #expect(result.end == .finished)
+    }
+
+    @Test("a lateness of 100 years behind a time near 1677 does not wrap the watermark: nothing is late")
+    func watermarkSaturates() throws {
+        let pipeline = Self.pipeline.replacingOccurrences(of: "type: event }", with: "type: event, lateness: 5217w }")
+        let input = """
+            {"event":"purchase","ts":"1677-09-22T00:00:00Z","user_id":"c-1","props":{"total":150}}
+            {"event":"purchase","ts":"1677-09-21T12:00:00Z","user_id":"c-2","props":{"total":150}}
+
+            """
+        let result = try Self.run(Array(input.utf8), pipeline: pipeline)
+        #expect(result.late.isEmpty)
+        let out = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
+        #expect(out.count == 2)
+        #expect(out.first?.contains(#""customer":"c-2""#) == true)
     }
 
     @Test("--on-error fail stops at the first bad line after writing what came before")
@@ -146,21 +163,56 @@ struct RunnerTests {
         try expectSameAsReference(options)
     }
 
-    private func expectSameAsReference(_ options: RunOptions) throws {
+    @Test(
+        "with lateness, output and late events are the same whatever the batch size, read size or scanning helper",
+        arguments: [(1, 1, true, 1), (1, 1, false, 7), (100, 3, true, 4096), (4096, 17, false, 64),
+                    (1 << 20, 100_000, true, 1 << 20)])
+    func batchingDoesNotMatterWithLateness(_ bytes: Int, _ lines: Int, _ parallel: Bool, _ read: Int) throws {
+        var options = RunOptions()
+        options.chunkSize = read
+        options.batchBytes = bytes
+        options.batchLines = lines
+        options.parallelScan = parallel
+        try expectSameAsReference(options, lateness: true)
+    }
+
+    /// 400 events a second apart (and bad lines); with `lateness`, each event's time is moved
+    /// up to 250 s later (so none is more than that behind another: within the pipeline's
+    /// 5m) and every 61st an hour back (late).
+    private func expectSameAsReference(_ options: RunOptions, lateness: Bool = false) throws {
         var generator = SplitMix(seed: 7)
         var input = ""
+        var late = 0
         for i in 0..<400 {
             let type = ["purchase", "page_view", "add_to_cart"][Int(generator.next() % 3)]
             let total = generator.next() % 300
-            input += #"{"event":"\#(type)","ts":"2024-03-01T11:\#(10 + i % 50):00.\#(i % 10)Z","user_id":"c-\#(generator.next() % 50)","props":{"total":\#(total)}}"#
+            var second = (lateness ? 7200 : 600) + i
+            if lateness {
+                second += Int(generator.next() % 250)
+                if i % 61 == 60 {
+                    second -= 3600
+                    late += 1
+                }
+            }
+            let hour = 11 + second / 3600
+            let minute = (second % 3600) / 60
+            let ts = "2024-03-01T\(hour):\(minute < 10 ? "0" : "")\(minute):\(second % 60 < 10 ? "0" : "")\(second % 60).\(i % 10)Z"
+            input += #"{"event":"\#(type)","ts":"\#(ts)","user_id":"c-\#(generator.next() % 50)","props":{"total":\#(total)}}"#
             input += i % 7 == 0 ? "\r\n" : "\n"
             if i % 53 == 0 { input += "{broken\n\n" }
         }
         var plain = RunOptions()
         plain.parallelScan = false
-        let reference = try Self.run(Array(input.utf8), options: plain)
-        let result = try Self.run(Array(input.utf8), options: options)
+        let pipeline = lateness
+            ? Self.pipeline.replacingOccurrences(of: "type: event }", with: "type: event, lateness: 5m }")
+            : Self.pipeline
+        let reference = try Self.run(Array(input.utf8), pipeline: pipeline, options: plain)
+        let result = try Self.run(Array(input.utf8), pipeline: pipeline, options: options)
         #expect(result.output == reference.output)
+        #expect(reference.stats.lateEvents == late)
+        #expect(result.stats.lateEvents == late)
+        #expect(result.late.map(\.line) == reference.late.map(\.line))
+        #expect(result.late.map(\.reason) == reference.late.map(\.reason))
         // Each run writes its own temporary file, so compare everything but the path.
         func located(_ bad: [BadLine]) -> [String] {
             bad.map { "\($0.line) \($0.offset) \($0.reason) \($0.raw) \($0.rawTruncated)" }

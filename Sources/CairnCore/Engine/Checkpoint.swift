@@ -33,6 +33,26 @@ public struct Checkpoint: Equatable, Sendable {
         }
     }
 
+    /// An event held in the reorder buffer when the checkpoint was written: its input
+    /// positions are past it, so the checkpoint carries its line.
+    public struct Buffered: Equatable, Sendable {
+        public var source: String
+        public var line: Int
+        public var offset: Int64
+        /// Its arrival number, which orders it among events of the same time.
+        public var seq: Int64
+        /// The line's bytes.
+        public var text: [UInt8]
+
+        public init(source: String, line: Int, offset: Int64, seq: Int64, text: [UInt8]) {
+            self.source = source
+            self.line = line
+            self.offset = offset
+            self.seq = seq
+            self.text = text
+        }
+    }
+
     public var pipeline: UInt64 = 0
     /// The latest event time applied (nil before any event).
     public var clock: Int64?
@@ -45,6 +65,13 @@ public struct Checkpoint: Equatable, Sendable {
     /// The profile layout's description (`ProfileLayout.description`).
     public var profile: [UInt8] = []
     public var inputs: [Input] = []
+    /// The greatest event time seen (the watermark is this minus the lateness); nil before
+    /// any event.
+    public var seen: Int64?
+    /// The arrival number of the next buffered event.
+    public var nextSeq: Int64 = 0
+    /// The events held for time order, by arrival.
+    public var buffered: [Buffered] = []
 
     public init() {}
 
@@ -70,6 +97,27 @@ public struct Checkpoint: Equatable, Sendable {
                 ("done", .bool(input.done)),
             ])
         })))
+        if let seen { fields.append(("seen", .number(String(seen)))) }
+        if nextSeq > 0 { fields.append(("next_seq", .number(String(nextSeq)))) }
+        if !buffered.isEmpty {
+            fields.append(("buffered", .array(buffered.map { event in
+                // A line that is not UTF-8 (the scanner does not check string contents)
+                // travels as hex so that it comes back byte for byte.
+                let text: (String, JSONTree)
+                if let string = String(validating: event.text, as: UTF8.self) {
+                    text = ("text", .string(string))
+                } else {
+                    text = ("hex", .string(event.text.map { Self.hexByte($0) }.joined()))
+                }
+                return .object([
+                    ("source", .string(event.source)),
+                    ("line", .number(String(event.line))),
+                    ("offset", .number(String(event.offset))),
+                    ("seq", .number(String(event.seq))),
+                    text,
+                ])
+            })))
+        }
         return Array(JSONTree.object(fields).text.utf8)
     }
 
@@ -94,6 +142,41 @@ public struct Checkpoint: Equatable, Sendable {
             inputs.append(Input(path: path, size: size, head: head, headBytes: headBytes, offset: offset,
                                 line: Int(line), done: done))
         }
+        seen = tree["seen"]?.int64
+        nextSeq = tree["next_seq"]?.int64 ?? 0
+        for item in tree["buffered"]?.array ?? [] {
+            guard let source = item["source"]?.string, let line = item["line"]?.int64,
+                  let offset = item["offset"]?.int64, let seq = item["seq"]?.int64 else { return nil }
+            let text: [UInt8]
+            if let string = item["text"]?.string {
+                text = Array(string.utf8)
+            } else if let hex = item["hex"]?.string, let bytes = Self.bytes(hex: hex) {
+                text = bytes
+            } else {
+                return nil
+            }
+            buffered.append(Buffered(source: source, line: Int(line), offset: offset, seq: seq, text: text))
+        }
+    }
+
+    static func hexByte(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = UInt8(String(UnicodeScalar(chars[i])), radix: 16),
+                  let lo = UInt8(String(UnicodeScalar(chars[i + 1])), radix: 16) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
     }
 
     static func hex(_ n: UInt64) -> String {

@@ -55,6 +55,15 @@ public struct RunStats: Sendable, Equatable {
     public var events: Int = 0
     public var records: Int = 0
     public var badLines: Int = 0
+    /// Events that arrived behind the watermark and were not applied.
+    public var lateEvents: Int = 0
+    /// Where the first late event was.
+    public var firstLate: (source: String, line: Int)? {
+        get { firstLateSource.map { ($0, firstLateLine) } }
+        set { firstLateSource = newValue?.source; firstLateLine = newValue?.line ?? 0 }
+    }
+    private var firstLateSource: String?
+    private var firstLateLine = 0
     /// Bytes of input consumed, decompressed.
     public var bytes: Int64 = 0
     /// Checkpoints written (with a state directory).
@@ -95,6 +104,8 @@ public enum RunEnd: Sendable, Equatable {
     case brokenPipe
     /// `--on-error fail` and a bad line was found.
     case stoppedAtBadLine(BadLine)
+    /// `--on-error fail` and an event arrived behind the watermark (its reason says so).
+    case stoppedAtLateEvent(BadLine)
     /// An input could not be opened, read or decompressed.
     case inputFailed(InputError)
     /// Writing records failed.
@@ -106,6 +117,8 @@ public enum RunEnd: Sendable, Equatable {
 /// Receives what a run reports while it goes; the executable prints, the library does not.
 public protocol RunObserver: AnyObject {
     func badLine(_ bad: BadLine)
+    /// An event that arrived behind the watermark: not applied. `reason` says by how much.
+    func lateEvent(_ late: BadLine)
     func progress(_ progress: RunProgress)
     /// Something the user should know that is not an error (an input skipped on resume).
     func note(_ message: String)

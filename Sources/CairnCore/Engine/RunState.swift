@@ -45,9 +45,15 @@ public final class RunState {
 
     /// Writes a checkpoint: the store's bytes and `checkpoint` with the given input positions,
     /// counters added to the totals since the last save.
-    public func save(inputs: [Checkpoint.Input], events: Int64, records: Int64) throws(StateError) {
+    /// `seen`, `nextSeq` and `buffered` are the reorder buffer's: the greatest event time seen,
+    /// the next arrival number and the events it holds.
+    public func save(inputs: [Checkpoint.Input], events: Int64, records: Int64,
+                     seen: Int64?, nextSeq: Int64, buffered: [Checkpoint.Buffered]) throws(StateError) {
         var next = checkpoint
         for input in inputs { next.record(input) }
+        next.seen = seen
+        next.nextSeq = nextSeq
+        next.buffered = buffered
         if let profile {
             next.clock = profile.clock == .min ? nil : profile.clock
             next.sweepCursor = profile.sweepCursor

@@ -49,6 +49,17 @@ public final class Runner {
     private var lastCheckpoint: (events: Int, time: Int64) = (0, 0)
     /// Inputs finished in this run, for the next checkpoint.
     private var finishedInputs: [Checkpoint.Input] = []
+    /// Events held until the watermark passes them (see `admit`).
+    private let reorder: ReorderBuffer
+    /// `events.lateness` in ns; the greatest event time seen (over all runs on the state) and
+    /// `seen - lateness`, the time below which an arriving event is late (`.min` before any).
+    private let lateness: Int64
+    private var seen: Int64 = .min
+    private var watermark: Int64 = .min
+    /// The current input's index in `reorder.sources`.
+    private var sourceIndex: Int32 = 0
+    /// Scans a checkpoint's buffered lines again when a run resumes.
+    private let scanner: JSONScanner
 
     public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?,
                 state: RunState? = nil) {
@@ -64,6 +75,9 @@ public final class Runner {
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
         self.mapping = EventMapping(pipeline)
         self.crew = ScanCrew(scanner: scanner, helper: options.parallelScan)
+        self.scanner = scanner
+        self.lateness = pipeline.lateness
+        self.reorder = ReorderBuffer(fieldCount: pipeline.fields.count)
         func batch() -> LineBatch {
             LineBatch(arenaBytes: options.batchBytes, maxLineLength: options.maxLineLength,
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
@@ -98,6 +112,7 @@ public final class Runner {
                 totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
         }
         lastCheckpoint = (0, started)
+        if let end = restoreBuffered() { return finish(end) }
         for (index, path) in inputs.enumerated() {
             let name = path ?? "-"
             // A file the state has read before continues where it stopped.
@@ -121,6 +136,7 @@ public final class Runner {
                 return finish(.inputFailed(error))
             }
             defer { source.close() }
+            sourceIndex = reorder.source(named: source.name)
             let framer = LineFramer(source: source, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength)
             position = (0, 0)
             if case .from(let offset, let line) = resume {
@@ -158,8 +174,11 @@ public final class Runner {
                 }
                 if let end = process(current, source: source) {
                     crew.finish()
-                    if case .stoppedAtBadLine = end, let failure = checkpoint([entry(done: false)]) {
-                        return finish(failure)
+                    switch end {
+                    case .stoppedAtBadLine, .stoppedAtLateEvent:
+                        if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
+                    default:
+                        break
                     }
                     return end
                 }
@@ -203,8 +222,51 @@ public final class Runner {
             finishedBytes += source.totalBytes ?? source.bytesConsumed
             if state != nil { finishedInputs.append(entry(done: true)) }
         }
+        // All inputs are read: the watermark stands at the latest time seen.
+        do {
+            try release(upTo: .max)
+        } catch {
+            return finish(error.end)
+        }
         if let failure = checkpoint([]) { return finish(failure) }
         return finish(.finished)
+    }
+
+    /// Puts the events a checkpoint holds back into the reorder buffer, scanned again, with
+    /// their arrival numbers; restores the greatest time seen.
+    private func restoreBuffered() -> RunEnd? {
+        guard let checkpoint = state?.checkpoint else { return nil }
+        if let time = checkpoint.seen { see(time) }
+        reorder.nextSeq = checkpoint.nextSeq
+        guard !checkpoint.buffered.isEmpty else { return nil }
+        let values = UnsafeMutablePointer<ScannedValue>.allocate(capacity: max(1, pipeline.fields.count))
+        values.initialize(repeating: .absent, count: max(1, pipeline.fields.count))
+        defer { values.deallocate() }
+        for event in checkpoint.buffered {
+            let end: RunEnd? = event.text.withUnsafeBytes { line in
+                let outcome = scanner.scan(line, into: values)
+                switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch) {
+                case .event(let time):
+                    reorder.insert(line: line, values: UnsafePointer(values), time: time,
+                                   source: reorder.source(named: event.source), number: event.line,
+                                   offset: event.offset, seq: event.seq)
+                    return nil
+                case .bad(let problem):
+                    // Only if the pipeline's event mapping changed since the checkpoint.
+                    return reportBad(badLine(problem, source: event.source,
+                                             line: Line(bytes: line, number: event.line, offset: event.offset)))
+                }
+            }
+            if let end { return end }
+        }
+        // Every buffered event is later than the watermark (the fast path in `admit` relies
+        // on it); a lateness made shorter since the checkpoint may have passed some.
+        do {
+            try release(upTo: watermark)
+        } catch {
+            return error.end
+        }
+        return nil
     }
 
     // MARK: - Checkpoints
@@ -230,7 +292,8 @@ public final class Runner {
         }
         do {
             try state.save(inputs: finishedInputs + current, events: eventsBefore + Int64(stats.events),
-                           records: recordsBefore + Int64(stats.records))
+                           records: recordsBefore + Int64(stats.records),
+                           seen: seen == .min ? nil : seen, nextSeq: reorder.nextSeq, buffered: reorder.snapshot())
         } catch {
             return .stateFailed(error)
         }
@@ -256,19 +319,24 @@ public final class Runner {
                 if let end = reportBad(bad) { return end }
             } else {
                 let line = batch.line(i)
-                let problem: EventMapping.Problem?
+                let admission: Admission
                 do {
-                    problem = try process(line, outcome: batch.outcomes[i], values: batch.values(i))
+                    admission = try admit(line, outcome: batch.outcomes[i], values: batch.values(i),
+                                          number: entry.number, offset: entry.offset)
                 } catch {
-                    switch error {
-                    case .output(let error): return finish(Self.ended(by: error))
-                    case .state(let error): return finish(.stateFailed(error))
-                    }
+                    return finish(error.end)
                 }
-                if let problem {
+                switch admission {
+                case .taken:
+                    break
+                case .bad(let problem):
                     let bad = badLine(problem, source: source.name,
                                       line: Line(bytes: line, number: entry.number, offset: entry.offset))
                     if let end = reportBad(bad) { return end }
+                case .late(let time):
+                    let late = lateEvent(time, source: source.name,
+                                         line: Line(bytes: line, number: entry.number, offset: entry.offset))
+                    if let end = reportLate(late) { return end }
                 }
             }
             position = (entry.offset + Int64(entry.count), entry.number - 1)
@@ -298,6 +366,14 @@ public final class Runner {
         error == .brokenPipe ? .brokenPipe : .outputFailed(describe(error))
     }
 
+    private func reportLate(_ late: BadLine) -> RunEnd? {
+        stats.lateEvents += 1
+        if stats.firstLate == nil { stats.firstLate = (late.source, late.line) }
+        observer?.lateEvent(late)
+        if options.onError == .fail { return finish(.stoppedAtLateEvent(late)) }
+        return nil
+    }
+
     private func reportBad(_ bad: BadLine) -> RunEnd? {
         stats.badLines += 1
         if stats.firstBad == nil { stats.firstBad = (bad.source, bad.line) }
@@ -312,22 +388,83 @@ public final class Runner {
     enum EventFailure: Error {
         case output(OutputError)
         case state(StateError)
+
+        var end: RunEnd {
+            switch self {
+            case .output(let error): return Runner.ended(by: error)
+            case .state(let error): return .stateFailed(error)
+            }
+        }
     }
 
-    /// Maps one scanned line, runs the journeys and writes their records.
+    /// What became of a scanned line.
+    enum Admission {
+        /// Applied, or buffered until the watermark passes it.
+        case taken
+        /// Not an event.
+        case bad(EventMapping.Problem)
+        /// An event whose time (ns) is behind the watermark: not applied.
+        case late(Int64)
+    }
+
+    /// Raises the greatest time seen, and with it the watermark.
     @inline(__always)
-    private func process(
-        _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>
-    ) throws(EventFailure) -> EventMapping.Problem? {
+    private func see(_ time: Int64) {
+        if time > seen {
+            seen = time
+            // Saturating: a lateness of up to 100 years behind a time near 1677 stays in range.
+            watermark = time < Int64.min + lateness ? .min : time - lateness
+        }
+    }
+
+    /// Maps one scanned line and puts the event in time order: an event behind the watermark
+    /// is late; one at or behind it after it moves (in time order, lateness 0 or an event
+    /// that waited for nothing) is applied at once without a copy; any other is buffered,
+    /// and then every buffered event the watermark has passed is applied, earliest first.
+    ///
+    /// - Complexity: O(line) to apply at once; O(log buffered + line) to buffer; no
+    ///   allocation once the reorder buffer has reached its high-water mark.
+    @inline(__always)
+    private func admit(
+        _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>,
+        number: Int, offset: Int64
+    ) throws(EventFailure) -> Admission {
         let ns: Int64
         switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch) {
         case .event(let time): ns = time
-        case .bad(let problem): return problem
+        case .bad(let problem): return .bad(problem)
         }
+        if ns < watermark { return .late(ns) }
+        see(ns)
+        if ns <= watermark {
+            // Every buffered event is later than the watermark, so later than this one.
+            try apply(line, values: UnsafePointer(values), ns: ns)
+            return .taken
+        }
+        reorder.insert(line: line, values: UnsafePointer(values), time: ns, source: sourceIndex,
+                       number: number, offset: offset)
+        try release(upTo: watermark)
+        return .taken
+    }
+
+    /// Applies the buffered events at or before `time`, earliest first (ties by arrival).
+    private func release(upTo time: Int64) throws(EventFailure) {
+        while !reorder.isEmpty && reorder.minTime <= time {
+            let key = reorder.popMin()
+            defer { reorder.recycle(key.slot) }
+            try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time)
+        }
+    }
+
+    /// Runs the journeys over one event and writes their records.
+    @inline(__always)
+    private func apply(
+        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64
+    ) throws(EventFailure) {
         let customer = values[pipeline.customerField]
         stats.events += 1
 
-        var activation = Activation(line: line, fields: UnsafePointer(values), eventTime: ns)
+        var activation = Activation(line: line, fields: values, eventTime: ns)
         var keyed = false
         var prepared = false
         var customerHash: UInt64 = 0
@@ -397,7 +534,6 @@ public final class Runner {
                 throw .output(error)
             }
         }
-        return nil
     }
 
     private static let actionHead: [UInt8] = Array(#"{"kind":"action","id":""#.utf8)
@@ -446,6 +582,19 @@ public final class Runner {
     }
 
     // MARK: - Reporting
+
+    /// A late event as a reported line: `late event: its time … is before the watermark …`.
+    private func lateEvent(_ time: Int64, source: String, line: Line) -> BadLine {
+        func format(_ ns: Int64) -> String {
+            let n = EventTime.formatRFC3339(ns, into: timeText)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: timeText[0..<n]), as: UTF8.self)
+        }
+        let reason = "late event: its time \(format(time)) is before the watermark \(format(watermark))"
+            + " (lateness \(PipelineDuration(seconds: lateness / 1_000_000_000)))"
+        let raw = Array(line.bytes.prefix(options.rawLimit))
+        return BadLine(source: source, line: line.number, offset: line.offset, reason: reason,
+                       raw: raw, rawTruncated: line.bytes.count > options.rawLimit)
+    }
 
     private func badLine(_ problem: EventMapping.Problem, source: String, line: Line) -> BadLine {
         let raw = Array(line.bytes.prefix(options.rawLimit))

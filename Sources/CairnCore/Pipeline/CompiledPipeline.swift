@@ -9,6 +9,9 @@ public struct CompiledPipeline: Sendable {
     public var timeField: FieldID
     public var typeField: FieldID
     public var timeFormat: TimeFormat
+    /// `events.lateness` in nanoseconds (0 when absent): how far behind the latest event time
+    /// seen an event may arrive and still be applied in time order.
+    public var lateness: Int64 = 0
     public var journeys: [Journey]
     /// The profile fields in file order: the runner keeps one value per field and customer,
     /// and hands them to expressions in this order (`Activation.profileValues`).

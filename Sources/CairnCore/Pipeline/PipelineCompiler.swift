@@ -54,7 +54,7 @@ public enum PipelineCompiler {
         if diagnostics.contains(where: { $0.severity == .error }) {
             return .failure(PipelineErrors(diagnostics: diagnostics, source: spec.source))
         }
-        return .success(CompiledPipeline(
+        var compiled = CompiledPipeline(
             name: spec.name.value, fields: env.fields,
             customerField: customer, timeField: time, typeField: type,
             timeFormat: spec.events.timeFormat, journeys: journeys,
@@ -62,7 +62,9 @@ public enum PipelineCompiler {
             customerPath: spec.events.customer.value.joined(separator: "."),
             timePath: spec.events.time.value.joined(separator: "."),
             typePath: spec.events.type.value.joined(separator: "."),
-            warnings: PipelineErrors(diagnostics: diagnostics, source: spec.source).diagnostics))
+            warnings: PipelineErrors(diagnostics: diagnostics, source: spec.source).diagnostics)
+        compiled.lateness = (spec.events.lateness?.value.seconds ?? 0) * 1_000_000_000
+        return .success(compiled)
     }
 
     /// One expression compiled against `env`, its errors placed in the file.

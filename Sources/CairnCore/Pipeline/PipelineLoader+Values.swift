@@ -326,7 +326,6 @@ extension PipelineLoader {
         switch key {
         case "channels": hint = "\(base); caps, quiet hours and consent arrive with the journey runtime"
         case "erase": hint = "\(base); erase conditions arrive with the journey runtime (cairn state forget erases a customer now)"
-        case "lateness": hint = "\(base) over events in input order; 'lateness' arrives with the event-time clock"
         case "data": hint = "\(base) without 'data'; 'data' arrives with the journey runtime"
         case _ where step: hint = "\(base); '\(key)' steps arrive with the journey runtime"
         default: hint = "\(base); '\(key)' arrives with the journey runtime"

@@ -160,7 +160,6 @@ public struct PipelineLoader {
         }
         var lateness: Located<PipelineDuration>?
         if let node = map["lateness"] {
-            notYet(map, "lateness", in: "'events'")
             lateness = duration(node, "'lateness'", allowZero: true)
         }
         guard let customer, let time, let type else { return nil }

@@ -140,6 +140,7 @@ struct StateCommand: ParsableCommand {
                     ("clock", clock.map { .string($0) } ?? .null),
                     ("events", .number(String(checkpoint.events))),
                     ("records", .number(String(checkpoint.records))),
+                    ("buffered", .number(String(checkpoint.buffered.count))),
                 ]
                 fields.append(("inputs", .array(checkpoint.inputs.map { input in
                     .object([("path", .string(input.path)), ("offset", .number(String(input.offset))),
@@ -153,6 +154,9 @@ struct StateCommand: ParsableCommand {
                 text += "bytes:      \(totalBytes) (\(perCustomer) per customer)\n"
                 for file in store.files { text += "  \(file.name): \(file.bytes)\n" }
                 text += "checkpoint: #\(store.checkpointSequence)\(checkpoint.writtenAt.map { " written at " + CELTime.formatTimestamp($0) } ?? ""), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
+                if !checkpoint.buffered.isEmpty {
+                    text += "buffered:   \(checkpoint.buffered.count) events held for time order (applied by the next run)\n"
+                }
                 if checkpoint.inputs.isEmpty {
                     text += "inputs:     none\n"
                 } else {

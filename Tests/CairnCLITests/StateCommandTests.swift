@@ -206,4 +206,35 @@ final class StateCommandTests {
         #expect(stats.out.contains(#""events":4000,"#))
         #expect(stats.out.contains(#"{"path":"-","offset":661341,"line":2000,"done":true}"#))
     }
+
+    @Test("stats counts the events a stopped run left buffered for time order")
+    func bufferedEvents() throws {
+        let pipeline = """
+            cairn: 1
+            name: held
+            events: { customer: user_id, time: ts, type: event, lateness: 1h }
+            profile:
+              n: { count: true }
+            journeys:
+              - name: any
+                entry: profile.n > 100
+                steps: [ { send: { channel: email, template: x } } ]
+            """
+        try pipeline.write(to: dir.appendingPathComponent("held.yaml"), atomically: true, encoding: .utf8)
+        let input = """
+            {"event":"a","ts":"2024-03-01T09:00:00Z","user_id":"c-1"}
+            {"event":"a","ts":"2024-03-01T09:10:00Z","user_id":"c-2"}
+            {"event":"a","ts":"2024-03-01T09:05:00Z","user_id":"c-1"}
+            {nope
+
+            """
+        try input.write(to: dir.appendingPathComponent("in.ndjson"), atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", path("held.yaml"), path("in.ndjson"), "--state", path("st"), "--on-error", "fail"])
+        #expect(run.status == 65)
+        let json = try CLI.run(["state", "stats", "--state", path("st"), "--format", "json"])
+        #expect(json.out.contains(#""events":0,"records":0,"buffered":3,"#), "\(json.out)")
+        let text = try CLI.run(["state", "stats", "--state", path("st")])
+        #expect(text.out.contains("buffered:   3 events held for time order (applied by the next run)\n"))
+        #expect(try CLI.run(["state", "dump", "--state", path("st")]).out.isEmpty, "nothing buffered is applied yet")
+    }
 }

@@ -96,7 +96,7 @@ struct PipelineLoaderTests {
         #expect(messages.contains("unsupported pipeline format version '2'"))
         #expect(messages.contains("unknown key 'evnets' in the pipeline"))
         #expect(messages.contains("missing key 'events' in the pipeline"))
-        #expect(messages.contains("missing key 'template' in 'send' of steps[0]"))
+        #expect(messages.contains("missing key 'template' in 'send' of steps[0] of journey 'a'"))
         #expect(messages.contains("duplicate journey name 'a'"))
         #expect(messages.contains("'wait' in steps[0] of journey 'a' is not supported yet"))
         #expect(found.count >= 6)
@@ -344,7 +344,7 @@ struct PipelineSchemaTests {
             ("goal:", "'goal' in journey 'cart' is not supported yet", 1),
             ("priority:", "'priority' in journey 'cart' is not supported yet", 1),
             ("wait:", "'wait' in steps[0] of journey 'cart' is not supported yet", 1),
-            ("data:", "'data' in 'send' of steps[1] is not supported yet", 1),
+            ("data:", "'data' in 'send' of steps[1] of journey 'cart' is not supported yet", 1),
             ("wait_for:", "'wait_for' in steps[2] of journey 'cart' is not supported yet", 1),
             ("branch:", "'branch' in steps[3] of journey 'cart' is not supported yet", 1),
             ("split:", "'split' in steps[4] of journey 'cart' is not supported yet", 1),
@@ -553,10 +553,10 @@ struct PipelineSchemaTests {
              message: "expected a duration such as 30m, 1h or 7d, got '90'",
              hint: "add a unit: s, m, h, d or w, e.g. 90s or 90m"),
         Rule(source: pipeline(steps: "      - wait: 0m"), at: "0m",
-             message: "'wait' of steps[0] must be longer than 0s",
+             message: "'wait' of steps[0] of journey 'j' must be longer than 0s",
              hint: "a zero duration has no effect here; leave the key out or give a length"),
         Rule(source: pipeline(steps: "      - wait: { for: 1h }"), at: "{ for",
-             message: "'wait' of steps[0] must be a duration such as 30m, 1h or 7d, not a mapping"),
+             message: "'wait' of steps[0] of journey 'j' must be a duration such as 30m, 1h or 7d, not a mapping"),
         Rule(source: pipeline(steps: "      - wait_for: { event: type == \"b\" }"), at: "{ event",
              message: "missing key 'timeout' in 'wait_for' of steps[0]",
              hint: "how long to wait before going on with 'else', e.g. timeout: 1d"),
@@ -604,10 +604,10 @@ struct PipelineSchemaTests {
              at: "sned", message: "unknown key 'sned' in steps[0].branch[0].steps[0] of journey 'j'",
              hint: "did you mean 'send'?"),
         Rule(source: pipeline(steps: "      - send: { channel: email, template: hi, data: { sku: [1] } }"), at: "[1]",
-             message: "'sku' in 'data' of steps[0] must be a CEL expression (a string), not a list",
+             message: "'sku' in 'data' of steps[0] of journey 'j' must be a CEL expression (a string), not a list",
              hint: "quote it if YAML reads it as a list or mapping"),
         Rule(source: pipeline(steps: "      - send: { channel: \"\", template: hi }"), at: "\"\"",
-             message: "'channel' in 'send' of steps[0] is empty"),
+             message: "'channel' in 'send' of steps[0] of journey 'j' is empty"),
         Rule(source: pipeline(steps: "      - branch:\n          - when: evnt.total > 1.0\n            steps: []"),
              at: "evnt", message: "undeclared reference to 'evnt'", hint: "did you mean 'event'?"),
         Rule(source: pipeline(steps: "      - wait_for: { event: '\"x\" + 1', timeout: 1d }"), at: "+",
@@ -638,7 +638,7 @@ struct PipelineSchemaTests {
         Rule(source: pipeline(steps: "      - exit: { reason: x }"), at: "{ reason",
              message: "'exit' in steps[0] of journey 'j' must be a single value, not a mapping"),
         Rule(source: pipeline(steps: "      - send: { channel: email, template: hi, data: [sku] }"), at: "[sku]",
-             message: "'data' of steps[0] must be a mapping of names to definitions, not a list"),
+             message: "'data' of steps[0] of journey 'j' must be a mapping of names to definitions, not a list"),
         Rule(source: pipeline(steps: "      - split: { salt: s, variants: { a: { weight: 1 }, b: { steps: [] } } }"),
              at: "{ steps", message: "missing key 'weight' in variant 'b' of steps[0]",
              hint: "the variant's share, e.g. weight: 50 (weights are relative)"),

@@ -84,9 +84,9 @@ extension PipelineLoader {
         if kind != "send" { notYet(map, kind, in: what, step: true) }
         switch kind {
         case "send":
-            return sendSpec(body, path: path).map { make(.send($0)) }
+            return sendSpec(body, path: path, journey: journey).map { make(.send($0)) }
         case "wait":
-            return duration(body, "'wait' of \(path)").map { make(.wait($0)) }
+            return duration(body, "'wait' of \(path) of \(journey)").map { make(.wait($0)) }
         case "exit":
             guard let reason = string(body, "exit", in: what) else { return nil }
             guard checkName(reason, "exit reason") else { return nil }
@@ -105,8 +105,8 @@ extension PipelineLoader {
         }
     }
 
-    mutating func sendSpec(_ node: Node, path: String) -> SendSpec? {
-        let what = "'send' of \(path)"
+    mutating func sendSpec(_ node: Node, path: String, journey: String) -> SendSpec? {
+        let what = "'send' of \(path) of \(journey)"
         guard let map = mapping(node, what, allowed: ["channel", "template", "data"]) else { return nil }
         let channel = requiredString(map, "channel", in: what, nonEmpty: true,
                                      hint: "the delivery channel, e.g. channel: email")
@@ -116,10 +116,10 @@ extension PipelineLoader {
         var data: [DataFieldSpec] = []
         if let node = map["data"] {
             notYet(map, "data", in: what)
-            if let fields = namedMapping(node, "'data' of \(path)") {
+            if let fields = namedMapping(node, "'data' of \(path) of \(journey)") {
                 for key in fields.order {
                     guard let keyNode = fields.keyNode(key), let value = fields[key] else { continue }
-                    if let expr = expression(value, "'\(key)' in 'data' of \(path)", kind: .value) {
+                    if let expr = expression(value, "'\(key)' in 'data' of \(path) of \(journey)", kind: .value) {
                         data.append(DataFieldSpec(name: Located(key, location(keyNode)), value: expr))
                     }
                 }

@@ -75,6 +75,15 @@ struct EventTimeTests {
         }
     }
 
+    @Test("a well-formed time outside the nanosecond range is told apart from a malformed one",
+          arguments: [("1500-01-01T00:00:00Z", true), ("9999-12-31T23:59:59Z", true), ("1677-09-21T00:00:00Z", true),
+                      ("2262-04-12T00:00:00Z", true), ("1600-02-29T00:00:00Z", true),
+                      ("1700-02-29T00:00:00Z", false), ("2023-02-29T00:00:00Z", false), ("0000-01-01T00:00:00Z", false),
+                      ("2024-03-01T11:32:00Z", false), ("1500-01-01", false), ("1500-13-01T00:00:00Z", false)])
+    func outOfRange(text: String, expected: Bool) {
+        #expect(Array(text.utf8).withUnsafeBytes { EventTime.isOutOfRange($0) } == expected)
+    }
+
     @Test("format writes the shortest exact fraction of 0, 3, 6 or 9 digits")
     func formats() {
         #expect(format(0) == "1970-01-01T00:00:00Z")

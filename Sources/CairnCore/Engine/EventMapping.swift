@@ -40,6 +40,8 @@ public struct EventMapping: Sendable {
         case missing(Field)
         case invalid(Field, JSONKind)
         case invalidTime(JSONKind)
+        /// A well-formed RFC 3339 time outside 1677-09-21 ... 2262-04-11 (nanoseconds in Int64).
+        case timeOutOfRange
     }
 
     public enum Field: Equatable, Sendable { case customer, time, type }
@@ -73,7 +75,13 @@ public struct EventMapping: Sendable {
             return .bad(.invalid(.customer, customer.kind))
         }
         guard time.isPresent else { return .bad(.missing(.time)) }
-        guard let ns = eventTime(time, line, scratch: scratch) else { return .bad(.invalidTime(time.kind)) }
+        guard let ns = eventTime(time, line, scratch: scratch) else {
+            if timeFormat == .rfc3339, time.kind == .string, !time.hasEscapes,
+               EventTime.isOutOfRange(UnsafeRawBufferPointer(rebasing: line[Int(time.start)..<Int(time.end)])) {
+                return .bad(.timeOutOfRange)
+            }
+            return .bad(.invalidTime(time.kind))
+        }
         guard type.isPresent else { return .bad(.missing(.type)) }
         guard type.kind == .string, type.count > 0 else { return .bad(.invalid(.type, type.kind)) }
         return .event(ns)
@@ -125,6 +133,8 @@ public struct EventMapping: Sendable {
             return "invalid customer '\(customerPath)': expected a non-empty string or an integer, got \(got)"
         case .invalid(let field, let kind):
             return "invalid \(field) '\(path(field))': expected a non-empty string, got \(Self.article(kind))"
+        case .timeOutOfRange:
+            return "invalid time '\(timePath)': outside the times cairn keeps, 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z"
         case .invalidTime(let kind):
             switch timeFormat {
             case .rfc3339:

@@ -15,6 +15,23 @@
 public enum EventTime {
     static let nanosPerSecond: Int64 = 1_000_000_000
 
+    /// Whether `bytes` is a well-formed RFC 3339 timestamp that `parseRFC3339` refuses only
+    /// because it lies outside the Int64 nanosecond range (years before 1677 or after 2262,
+    /// or the edges of those years). For messages; off the hot path.
+    public static func isOutOfRange(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 20, bytes.count <= 64, parseRFC3339(bytes) == nil,
+              bytes[0..<4].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        let year = bytes[0..<4].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        guard year >= 1 else { return false }
+        // The same text in a year of the same leapness well inside the range.
+        let stand = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? "2000" : "2001"
+        return withUnsafeTemporaryAllocation(byteCount: bytes.count, alignment: 1) { copy in
+            copy.copyMemory(from: bytes)
+            for (i, c) in stand.utf8.enumerated() { copy[i] = c }
+            return parseRFC3339(UnsafeRawBufferPointer(copy)) != nil
+        }
+    }
+
     /// Parses an RFC 3339 timestamp to nanoseconds since the epoch.
     ///
     /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|z|+HH:MM|-HH:MM)` where `T` may also be `t`

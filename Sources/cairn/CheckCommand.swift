@@ -127,7 +127,7 @@ struct CheckCommand: ParsableCommand {
             return .success([argument])
         }
         guard let dir = opendir(argument) else {
-            return .failure(ExpandError("cannot read directory '\(argument)': \(String(cString: strerror(errno)))"))
+            return .failure(ExpandError("cannot read directory '\(argument)': \(systemMessage(errno))"))
         }
         defer { closedir(dir) }
         let prefix = argument.hasSuffix("/") ? argument : argument + "/"

@@ -157,7 +157,7 @@ struct RunCommand: ParsableCommand {
         if let errorsFile {
             errorsFD = open(errorsFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard errorsFD >= 0 else {
-                StandardError.emit("cairn: error: cannot write '\(errorsFile)': \(String(cString: strerror(errno)))\n")
+                StandardError.emit("cairn: error: cannot write '\(errorsFile)': \(systemMessage(errno))\n")
                 throw ExitStatus.ioError.code
             }
             errorsSink = OutputSink(fd: errorsFD, flushEachRecord: false, capacity: 1 << 16)

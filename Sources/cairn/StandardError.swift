@@ -29,7 +29,7 @@ struct FileReadError: Error { var reason: String }
 
 func readTextFile(_ path: String) -> Result<String, FileReadError> {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .failure(FileReadError(reason: String(cString: strerror(errno)))) }
+    guard fd >= 0 else { return .failure(FileReadError(reason: systemMessage(errno))) }
     defer { close(fd) }
     return readText(fd: fd)
 }
@@ -42,7 +42,7 @@ func readText(fd: Int32) -> Result<String, FileReadError> {
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return .failure(FileReadError(reason: String(cString: strerror(errno)))) }
+        if n < 0 { if errno == EINTR { continue }; return .failure(FileReadError(reason: systemMessage(errno))) }
         if n == 0 { break }
         bytes.append(contentsOf: chunk[0..<n])
     }
@@ -73,7 +73,7 @@ func inputPaths(_ inputs: [String]) throws -> [String?] {
         guard let path else { continue }
         var st = stat()
         if stat(path, &st) != 0 {
-            StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+            StandardError.emit("cairn: error: cannot open '\(path)': \(systemMessage(errno))\n")
             throw ExitStatus.noInput.code
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -81,9 +81,16 @@ func inputPaths(_ inputs: [String]) throws -> [String?] {
             throw ExitStatus.noInput.code
         }
         if access(path, R_OK) != 0 {
-            StandardError.emit("cairn: error: cannot open '\(path)': \(String(cString: strerror(errno)))\n")
+            StandardError.emit("cairn: error: cannot open '\(path)': \(systemMessage(errno))\n")
             throw ExitStatus.noInput.code
         }
     }
     return paths
+}
+
+/// The system's text for an errno value, lowercased as cairn's messages are
+/// ("no such file or directory").
+func systemMessage(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(cString: text).lowercased()
 }

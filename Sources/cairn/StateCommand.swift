@@ -42,7 +42,7 @@ struct StateCommand: ParsableCommand {
         func open(_ access: StateStore.Access) throws -> StateInspector {
             var st = stat()
             guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-                StandardError.emit("cairn: error: '\(directory)' is not a state directory: \(String(cString: strerror(errno == 0 ? ENOTDIR : errno)))\n")
+                StandardError.emit("cairn: error: '\(directory)' is not a state directory: \(systemMessage(errno == 0 ? ENOTDIR : errno))\n")
                 throw ExitStatus.noInput.code
             }
             var journal = stat()

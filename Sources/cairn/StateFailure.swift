@@ -26,7 +26,7 @@ enum StateFailure {
                 + "  help: nothing was read from it; restore the directory from a copy, or replay the archives into a fresh one\n")
             return ExitStatus.ioError.code
         case .io(let file, let operation, let code):
-            StandardError.emit("cairn: error: \(operation) '\(file)' failed: \(String(cString: strerror(code)))\n")
+            StandardError.emit("cairn: error: \(operation) '\(file)' failed: \(systemMessage(code))\n")
             return ExitStatus.ioError.code
         case .tooLarge(let what):
             StandardError.emit("cairn: error: state directory '\(dir)': \(what) is too large to keep\n")

@@ -166,7 +166,7 @@ final class StateCommandTests {
     func missing() throws {
         let run = try CLI.run(["state", "stats", "--state", path("nothing-here")])
         #expect(run.status == 66)
-        #expect(run.err == "cairn: error: '\(path("nothing-here"))' is not a state directory: No such file or directory\n")
+        #expect(run.err == "cairn: error: '\(path("nothing-here"))' is not a state directory: no such file or directory\n")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("empty"), withIntermediateDirectories: false)
         let empty = try CLI.run(["state", "dump", "--state", path("empty")])
         #expect(empty.status == 66)

@@ -85,7 +85,7 @@ public final class OutputSink {
                 // Keep what could not be written out of the buffer so a later flush does not retry it.
                 count = 0
                 if e == EPIPE { throw .brokenPipe }
-                throw .writeFailed(String(cString: strerror(e)))
+                throw .writeFailed(SystemIO.message(for: e))
             }
             done += n
             bytesWritten += Int64(n)

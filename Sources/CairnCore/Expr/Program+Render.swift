@@ -65,14 +65,7 @@ extension Evaluator {
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .int(let i): out += Array(String(i).utf8)
         case .uint(let u): out += Array(String(u).utf8)
-        case .double(let d):
-            if d.isNaN {
-                out += Array("\"NaN\"".utf8)
-            } else if d.isInfinite {
-                out += Array((d < 0 ? "\"-Infinity\"" : "\"Infinity\"").utf8)
-            } else {
-                out += Array("\(d)".utf8)
-            }
+        case .double(let d): JSONText.appendDouble(d, to: &out)
         case .string(let s):
             let decoded = withDecoded(s) { Array($0) }
             out.append(0x22)

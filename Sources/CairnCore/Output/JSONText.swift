@@ -21,6 +21,20 @@ public enum JSONText {
         out.removeLast(room - written)
     }
 
+    /// Appends a double as cairn writes doubles everywhere (`cairn eval`, records, profiles):
+    /// Swift's shortest round-trip form, integral ones with `.0` (`2.0`, `1e+300`) so they
+    /// read back as doubles; NaN and the infinities, which JSON cannot spell, as the strings
+    /// `"NaN"`, `"Infinity"`, `"-Infinity"` (protobuf's JSON mapping).
+    public static func appendDouble(_ d: Double, to out: inout [UInt8]) {
+        if d.isNaN {
+            out += Array("\"NaN\"".utf8)
+        } else if d.isInfinite {
+            out += Array((d < 0 ? "\"-Infinity\"" : "\"Infinity\"").utf8)
+        } else {
+            out += Array("\(d)".utf8)
+        }
+    }
+
     /// `"string"` with escapes.
     public static func quoted(_ string: String) -> String {
         var out: [UInt8] = [0x22]

@@ -3,7 +3,8 @@ extension CompiledPipeline {
     /// its window, every default resolved. Its semantics are in docs/pipeline-reference.md
     /// (`profile`).
     public struct ProfileField: Sendable {
-        public enum Kind: UInt8, Sendable { case count, sum, min, max, avg, last, first, distinct }
+        /// The raw value is the aggregate's key in the pipeline language (`count`, `sum`, ...).
+        public enum Kind: String, Sendable { case count, sum, min, max, avg, last, first, distinct }
 
         public var name: String
         public var kind: Kind

@@ -113,18 +113,8 @@ public struct ProfileFieldSpec: Sendable {
         /// estimate).
         case distinct(ExpressionSpec)
 
-        public var keyword: String {
-            switch self {
-            case .count: "count"
-            case .sum: "sum"
-            case .min: "min"
-            case .max: "max"
-            case .avg: "avg"
-            case .last: "last"
-            case .first: "first"
-            case .distinct: "distinct"
-            }
-        }
+        /// The aggregate's key in the file (`count`, `sum`, ...).
+        public var keyword: String { kind.rawValue }
 
         /// The aggregate's own expression: the condition of `count`, the EXPR of the others.
         public var expression: ExpressionSpec {

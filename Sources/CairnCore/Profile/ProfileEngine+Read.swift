@@ -50,7 +50,7 @@ extension ProfileEngine {
             out.append(UInt8(ascii: ":"))
             switch resolve(i, payload, at: max(clock, latest(payload))) {
             case .int(let n): out += Array(String(n).utf8)
-            case .double(let d): ProfileJSON.appendDouble(d, to: &out)
+            case .double(let d): JSONText.appendDouble(d, to: &out)
             case .cell(let cell): ValueCell.appendJSON(cell, store: store, to: &out)
             case .defaultValue:
                 if let d = f.defaultValue {

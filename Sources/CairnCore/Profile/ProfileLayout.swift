@@ -23,8 +23,16 @@
 /// pipeline change that keeps it (a new journey, another condition) continues with the same
 /// state, and one that changes it is refused.
 public struct ProfileLayout: Sendable {
+    /// A field as the layout keeps it: its name and default, and where and how it is stored.
     public struct Field: Sendable, Equatable {
         public var name: String
+        public var shape: Shape
+        public var defaultValue: ScalarValue?
+    }
+
+    /// Where and how a field is stored: all the hot path needs of it, and trivially copyable
+    /// (no name, no default), so reading it per event costs no reference counting.
+    public struct Shape: Sendable, Equatable {
         public var kind: CompiledPipeline.ProfileField.Kind
         /// Byte offset of the field in the payload.
         public var offset: Int
@@ -40,27 +48,6 @@ public struct ProfileLayout: Sendable {
         public var intSum: Bool
         /// Sum and avg: whether the number of selected values is kept (avg always; sum when
         /// it has a default, to know whether any value was selected).
-        public var counted: Bool
-        public var defaultValue: ScalarValue?
-
-        var windowed: Bool { buckets > 0 }
-
-        public var shape: Shape {
-            Shape(kind: kind, offset: offset, size: size, buckets: buckets, bucketNanos: bucketNanos,
-                  capacity: capacity, intSum: intSum, counted: counted)
-        }
-    }
-
-    /// What the hot path needs of a field: trivially copyable (no name, no default), so
-    /// reading it per event costs no reference counting.
-    public struct Shape: Sendable, Equatable {
-        public var kind: CompiledPipeline.ProfileField.Kind
-        public var offset: Int
-        public var size: Int
-        public var buckets: Int
-        public var bucketNanos: Int64
-        public var capacity: Int
-        public var intSum: Bool
         public var counted: Bool
 
         var windowed: Bool { buckets > 0 }
@@ -91,12 +78,11 @@ public struct ProfileLayout: Sendable {
             }
             let intSum = spec.kind == .sum && spec.value.resultType == .int
             let counted = spec.kind == .avg || (spec.kind == .sum && spec.defaultValue != nil)
-            var field = Field(name: spec.name, kind: spec.kind, offset: offset, size: 0, buckets: buckets,
-                              bucketNanos: bucketNanos, capacity: spec.kind == .distinct ? max(2, spec.capacity) : 0,
-                              intSum: intSum, counted: counted, defaultValue: spec.defaultValue)
-            field.size = Self.size(of: field)
-            offset += field.size
-            fields.append(field)
+            var shape = Shape(kind: spec.kind, offset: offset, size: 0, buckets: buckets, bucketNanos: bucketNanos,
+                              capacity: spec.kind == .distinct ? max(2, spec.capacity) : 0, intSum: intSum, counted: counted)
+            shape.size = Self.size(of: shape)
+            offset += shape.size
+            fields.append(Field(name: spec.name, shape: shape, defaultValue: spec.defaultValue))
         }
         self.fields = fields
         self.payloadSize = offset
@@ -104,8 +90,6 @@ public struct ProfileLayout: Sendable {
     }
 
     static func align8(_ n: Int) -> Int { (n + 7) & ~7 }
-
-    static func size(of f: Field) -> Int { size(of: f.shape) }
 
     static func size(of f: Shape) -> Int {
         let b = f.buckets
@@ -135,16 +119,17 @@ public struct ProfileLayout: Sendable {
         var out: [UInt8] = Array("{\"version\":1".utf8)
         if let ttl { out += Array(",\"ttl_ns\":\(ttl)".utf8) }
         out += Array(",\"fields\":[".utf8)
-        for (i, f) in fields.enumerated() {
+        for (i, field) in fields.enumerated() {
+            let f = field.shape
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += Array("{\"name\":".utf8)
-            out += Array(JSONText.quoted(f.name).utf8)
-            out += Array(",\"kind\":\"\(Self.kindName(f.kind))\"".utf8)
+            out += Array(JSONText.quoted(field.name).utf8)
+            out += Array(",\"kind\":\"\(f.kind.rawValue)\"".utf8)
             if f.windowed { out += Array(",\"buckets\":\(f.buckets),\"bucket_ns\":\(f.bucketNanos)".utf8) }
             if f.kind == .distinct { out += Array(",\"capacity\":\(f.capacity)".utf8) }
             if f.kind == .sum { out += Array(",\"sum\":\"\(f.intSum ? "int" : "double")\"".utf8) }
             if f.counted { out += Array(",\"counted\":true".utf8) }
-            if let d = f.defaultValue {
+            if let d = field.defaultValue {
                 out += Array(",\"default\":".utf8)
                 Self.appendScalar(d, to: &out)
             }
@@ -157,8 +142,9 @@ public struct ProfileLayout: Sendable {
     /// XXH64 over the parts that give the payload's bytes their meaning.
     public var fingerprint: UInt64 {
         var text = "cairn-profile-layout-1"
-        for f in fields {
-            text += "|\(f.name):\(Self.kindName(f.kind)):\(f.offset):\(f.size):\(f.buckets):\(f.bucketNanos)"
+        for field in fields {
+            let f = field.shape
+            text += "|\(field.name):\(f.kind.rawValue):\(f.offset):\(f.size):\(f.buckets):\(f.bucketNanos)"
             text += ":\(f.capacity):\(f.intSum):\(f.counted)"
         }
         return Array(text.utf8).withUnsafeBytes { XXH64.hash($0, seed: 0) }
@@ -168,39 +154,12 @@ public struct ProfileLayout: Sendable {
         StoreLayout(payloadSize: payloadSize, fingerprint: fingerprint, description: description)
     }
 
-    static func kindName(_ kind: CompiledPipeline.ProfileField.Kind) -> String {
-        switch kind {
-        case .count: "count"
-        case .sum: "sum"
-        case .min: "min"
-        case .max: "max"
-        case .avg: "avg"
-        case .last: "last"
-        case .first: "first"
-        case .distinct: "distinct"
-        }
-    }
-
-    static func kind(named name: String) -> CompiledPipeline.ProfileField.Kind? {
-        switch name {
-        case "count": .count
-        case "sum": .sum
-        case "min": .min
-        case "max": .max
-        case "avg": .avg
-        case "last": .last
-        case "first": .first
-        case "distinct": .distinct
-        default: nil
-        }
-    }
-
     static func appendScalar(_ value: ScalarValue, to out: inout [UInt8]) {
         switch value {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .int(let i): out += Array(String(i).utf8)
-        case .double(let d): ProfileJSON.appendDouble(d, to: &out)
+        case .double(let d): JSONText.appendDouble(d, to: &out)
         case .string(let s): out += Array(JSONText.quoted(s).utf8)
         }
     }
@@ -216,7 +175,7 @@ extension ProfileLayout {
         var offset = Self.headerSize
         var fields: [Field] = []
         for item in items {
-            guard let name = item["name"]?.string, let kind = item["kind"]?.string.flatMap(Self.kind(named:)) else {
+            guard let name = item["name"]?.string, let kind = item["kind"]?.string.flatMap(CompiledPipeline.ProfileField.Kind.init(rawValue:)) else {
                 return nil
             }
             var defaultValue: ScalarValue?
@@ -229,15 +188,15 @@ extension ProfileLayout {
                 if let i = Int64(n) { defaultValue = .int(i) } else if let d = Double(n) { defaultValue = .double(d) } else { return nil }
             default: return nil
             }
-            var field = Field(name: name, kind: kind, offset: offset, size: 0,
+            var shape = Shape(kind: kind, offset: offset, size: 0,
                               buckets: Int(item["buckets"]?.int64 ?? 0), bucketNanos: item["bucket_ns"]?.int64 ?? 0,
                               capacity: Int(item["capacity"]?.int64 ?? 0), intSum: item["sum"]?.string == "int",
-                              counted: item["counted"]?.bool ?? false, defaultValue: defaultValue)
-            guard field.buckets >= 0, field.buckets <= 4096, field.capacity >= 0, field.capacity <= 1 << 16,
-                  (field.buckets == 0) == (field.bucketNanos == 0), field.bucketNanos >= 0 else { return nil }
-            field.size = Self.size(of: field)
-            offset += field.size
-            fields.append(field)
+                              counted: item["counted"]?.bool ?? false)
+            guard shape.buckets >= 0, shape.buckets <= 4096, shape.capacity >= 0, shape.capacity <= 1 << 16,
+                  (shape.buckets == 0) == (shape.bucketNanos == 0), shape.bucketNanos >= 0 else { return nil }
+            shape.size = Self.size(of: shape)
+            offset += shape.size
+            fields.append(Field(name: name, shape: shape, defaultValue: defaultValue))
         }
         self.fields = fields
         self.payloadSize = offset

@@ -130,7 +130,7 @@ enum ValueCell {
         case .bool: out += Array((b != 0 ? "true" : "false").utf8)
         case .int: out += Array(String(Int64(bitPattern: b)).utf8)
         case .uint: out += Array(String(b).utf8)
-        case .double: ProfileJSON.appendDouble(Double(bitPattern: b), to: &out)
+        case .double: JSONText.appendDouble(Double(bitPattern: b), to: &out)
         case .timestamp: out += Array(JSONText.quoted(CELTime.formatTimestamp(Int64(bitPattern: b))).utf8)
         case .duration: out += Array(JSONText.quoted(CELTime.formatDuration(Int64(bitPattern: b))).utf8)
         case .stringInline, .stringArena:
@@ -144,21 +144,6 @@ enum ValueCell {
             out.append(UInt8(ascii: "\""))
         case .jsonInline, .jsonArena:
             out.append(contentsOf: text(cell, store: store))
-        }
-    }
-}
-
-/// JSON spellings shared by the profile's renderers.
-enum ProfileJSON {
-    /// Doubles as `Program.jsonText` writes them: shortest round trip, integral ones with
-    /// `.0`; NaN and the infinities as strings.
-    static func appendDouble(_ d: Double, to out: inout [UInt8]) {
-        if d.isNaN {
-            out += Array("\"NaN\"".utf8)
-        } else if d.isInfinite {
-            out += Array((d < 0 ? "\"-Infinity\"" : "\"Infinity\"").utf8)
-        } else {
-            out += Array("\(d)".utf8)
         }
     }
 }

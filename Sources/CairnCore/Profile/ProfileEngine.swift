@@ -38,41 +38,33 @@ public final class ProfileEngine {
     }
 
     /// A runtime for a run: programs from the pipeline.
-    public init(pipeline fields: [CompiledPipeline.ProfileField], layout: ProfileLayout, store: StateStore) {
-        self.layout = layout
-        self.store = store
-        self.fields = .allocate(capacity: max(1, layout.fields.count))
-        for (i, f) in layout.fields.enumerated() {
-            let spec = fields[i]
-            (self.fields.baseAddress! + i).initialize(to: RuntimeField(
-                layout: f.shape, value: .passUnretained(spec.value.storage),
-                filter: spec.filter.map { .passUnretained($0.storage) },
-                minus: spec.minus.map { .passUnretained($0.storage) }))
-        }
-        self.valuePrograms = fields.map { $0.value }
-        self.needed = .allocate(capacity: max(1, layout.fields.count))
-        self.needed.initialize(repeating: true)
-        self.values = .allocate(capacity: max(1, layout.fields.count))
-        self.values.initialize(repeating: .null)
-        self.defaultText = layout.fields.map { f in
-            if case .string(let s)? = f.defaultValue { return Array(s.utf8) }
-            return []
-        }
+    public convenience init(pipeline fields: [CompiledPipeline.ProfileField], layout: ProfileLayout, store: StateStore) {
+        self.init(layout: layout, store: store, programs: fields, clock: .min)
     }
 
     /// A reader without programs, for `cairn state` (no event is applied).
-    public init(layout: ProfileLayout, store: StateStore, clock: Int64) {
+    public convenience init(layout: ProfileLayout, store: StateStore, clock: Int64) {
+        self.init(layout: layout, store: store, programs: nil, clock: clock)
+    }
+
+    /// - Parameter programs: one per field of `layout`, in order; nil for a reader.
+    private init(layout: ProfileLayout, store: StateStore, programs: [CompiledPipeline.ProfileField]?, clock: Int64) {
         self.layout = layout
         self.store = store
         self.clock = clock
-        self.valuePrograms = layout.fields.map { _ in nil }
-        self.needed = .allocate(capacity: max(1, layout.fields.count))
-        self.needed.initialize(repeating: true)
-        self.fields = .allocate(capacity: max(1, layout.fields.count))
+        let count = layout.fields.count
+        self.fields = .allocate(capacity: max(1, count))
         for (i, f) in layout.fields.enumerated() {
-            (self.fields.baseAddress! + i).initialize(to: RuntimeField(layout: f.shape, value: nil, filter: nil, minus: nil))
+            let spec = programs?[i]
+            (self.fields.baseAddress! + i).initialize(to: RuntimeField(
+                layout: f.shape, value: spec.map { .passUnretained($0.value.storage) },
+                filter: spec?.filter.map { .passUnretained($0.storage) },
+                minus: spec?.minus.map { .passUnretained($0.storage) }))
         }
-        self.values = .allocate(capacity: max(1, layout.fields.count))
+        self.valuePrograms = layout.fields.indices.map { programs?[$0].value }
+        self.needed = .allocate(capacity: max(1, count))
+        self.needed.initialize(repeating: true)
+        self.values = .allocate(capacity: max(1, count))
         self.values.initialize(repeating: .null)
         self.defaultText = layout.fields.map { f in
             if case .string(let s)? = f.defaultValue { return Array(s.utf8) }

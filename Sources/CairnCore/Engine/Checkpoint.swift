@@ -239,18 +239,24 @@ public struct InputIdentity: Equatable, Sendable {
         return buffer.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[0..<count]), seed: 0) }
     }
 
-    /// Where to resume `path` given the checkpoint's entry for it: the same file (the same
-    /// first bytes) continues where it stopped, also when it has grown since (a log that is
-    /// appended to); a file whose first bytes differ is another file, read from the start.
-    public static func resumePoint(path: String, entry: Checkpoint.Input?) -> (ResumePoint, changed: Bool) {
+    /// Where to resume `path`, whose identity is `now`, given the checkpoint's entry for it:
+    /// the same file (the same first bytes) continues where it stopped, also when it has
+    /// grown since (a log that is appended to); a file whose first bytes differ is another
+    /// file, read from the start.
+    public static func resumePoint(path: String, now: InputIdentity?, entry: Checkpoint.Input?) -> (ResumePoint, changed: Bool) {
         guard let entry, path != "-" else { return (.start, false) }
-        guard let now = of(path: path), now.size >= entry.size, entry.headBytes <= now.size else {
-            return (.start, true)
+        guard let now, now.size >= entry.size, entry.headBytes <= now.size else { return (.start, true) }
+        // The entry's fingerprint covers its first headBytes; the file's own covers as many
+        // unless it was shorter than the limit then and has grown since.
+        var head = now.head
+        if now.headBytes != entry.headBytes {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return (.start, true) }
+            defer { close(fd) }
+            guard let h = Self.head(fd: fd, count: Int(entry.headBytes)) else { return (.start, true) }
+            head = h
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return (.start, true) }
-        defer { close(fd) }
-        guard head(fd: fd, count: Int(entry.headBytes)) == entry.head else { return (.start, true) }
+        guard head == entry.head else { return (.start, true) }
         if entry.done && now.size == entry.size { return (.done, false) }
         return (entry.offset > 0 ? .from(offset: entry.offset, line: entry.line) : .start, false)
     }

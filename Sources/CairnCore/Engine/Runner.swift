@@ -117,8 +117,10 @@ public final class Runner {
             let name = path ?? "-"
             // A file the state has read before continues where it stopped.
             var resume = ResumePoint.start
+            let identity = state == nil ? nil : InputIdentity.of(path: name)
             if let state {
-                let (point, changed) = InputIdentity.resumePoint(path: name, entry: state.checkpoint.inputs.first { $0.path == name })
+                let (point, changed) = InputIdentity.resumePoint(
+                    path: name, now: identity, entry: state.checkpoint.inputs.first { $0.path == name })
                 resume = point
                 if changed {
                     observer?.note("\(name) is not the file the state read under this name (its size or first bytes differ): reading it from the start")
@@ -128,7 +130,6 @@ public final class Runner {
                     continue
                 }
             }
-            let identity = state == nil ? nil : InputIdentity.of(path: name)
             let source: any ByteSource
             do {
                 source = try InputOpener.open(path, readSize: options.chunkSize)

@@ -199,7 +199,7 @@ struct RunCommand: ParsableCommand {
                 ("bytes", .number(String(stats.bytes))),
                 ("seconds", .number(String(seconds))),
             ]
-            if let state {
+            if let state, state.directory != nil {
                 let store = state.store.stats
                 let bytes = store.files.reduce(0) { $0 + $1.bytes }
                 fields += [

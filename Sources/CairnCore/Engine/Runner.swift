@@ -39,6 +39,9 @@ public final class Runner {
     public let state: RunState?
     /// The profiles, if the pipeline has any.
     private let profile: ProfileEngine?
+    /// Whether the state lives in a directory: only then are inputs identified and
+    /// checkpoints written (state in memory ends with the run).
+    private let keepsCheckpoints: Bool
     /// Where the current input stands: the end of the last line applied, and its number
     /// minus one (see `LineFramer.skip(to:lines:)`).
     private var position: (offset: Int64, line: Int) = (0, 0)
@@ -69,6 +72,7 @@ public final class Runner {
         self.observer = observer
         self.state = state
         self.profile = state?.profile
+        self.keepsCheckpoints = state?.directory != nil
         state?.profile?.load(only: pipeline.journeys.reduce(into: Set<Int>()) { $0.formUnion($1.entry.profileFieldsRead) })
         self.eventsBefore = state?.checkpoint.events ?? 0
         self.recordsBefore = state?.checkpoint.records ?? 0
@@ -117,8 +121,8 @@ public final class Runner {
             let name = path ?? "-"
             // A file the state has read before continues where it stopped.
             var resume = ResumePoint.start
-            let identity = state == nil ? nil : InputIdentity.of(path: name)
-            if let state {
+            let identity = keepsCheckpoints ? InputIdentity.of(path: name) : nil
+            if keepsCheckpoints, let state {
                 let (point, changed) = InputIdentity.resumePoint(
                     path: name, now: identity, entry: state.checkpoint.inputs.first { $0.path == name })
                 resume = point
@@ -203,7 +207,7 @@ public final class Runner {
                     break
                 }
                 swap(&current, &spare)
-                if state != nil, checkpointDue() {
+                if keepsCheckpoints, checkpointDue() {
                     if let failure = checkpoint([entry(done: false)]) {
                         crew.finish()
                         return failure
@@ -221,7 +225,7 @@ public final class Runner {
             inputBase = stats.bytes
             if options.progressInterval != nil { report(source, index, at: Self.monotonicNanos()) }
             finishedBytes += source.totalBytes ?? source.bytesConsumed
-            if state != nil { finishedInputs.append(entry(done: true)) }
+            if keepsCheckpoints { finishedInputs.append(entry(done: true)) }
         }
         // All inputs are read: the watermark stands at the latest time seen.
         do {
@@ -285,7 +289,7 @@ public final class Runner {
     /// Records reach the output before the checkpoint that covers their events, so a crash
     /// between the two repeats records (with the same ids) and never loses one.
     private func checkpoint(_ current: [Checkpoint.Input]) -> RunEnd? {
-        guard let state else { return nil }
+        guard keepsCheckpoints, let state else { return nil }
         do {
             try output.flush()
         } catch {

@@ -237,4 +237,18 @@ final class StateCommandTests {
         #expect(text.out.contains("buffered:   3 events held for time order (applied by the next run)\n"))
         #expect(try CLI.run(["state", "dump", "--state", path("st")]).out.isEmpty, "nothing buffered is applied yet")
     }
+
+    @Test("--stats sums up a run on stderr, with the state's size and checkpoints when there is a directory")
+    func runStats() throws {
+        let withState = try CLI.run(["run", "pipelines/shop.yaml", "samples/shop.ndjson", "--state", path("st"), "--stats"])
+        #expect(withState.status == 0)
+        let line = withState.err.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.hasPrefix(#"cairn: stats: {"events":2000,"records":167,"bad_lines":0,"late_events":0,"bytes":661341,"seconds":"#))
+        #expect(line.contains(#""customers":128,"state_bytes":"#))
+        #expect(line.contains(#""checkpoints":1,"last_checkpoint_ms":"#))
+        let inMemory = try CLI.run(["run", "pipelines/shop.yaml", "samples/shop.ndjson", "--stats"])
+        #expect(inMemory.err.hasPrefix(#"cairn: stats: {"events":2000,"records":167,"#))
+        #expect(!inMemory.err.contains("checkpoints"))
+        #expect(inMemory.out == withState.out)
+    }
 }

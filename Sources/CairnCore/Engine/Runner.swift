@@ -21,6 +21,11 @@ public final class Runner {
     private weak var observer: (any RunObserver)?
     /// The pipeline's journeys, in file order, owned here for pointer access on the hot path.
     private let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
+    private let sends: [[LegacySend]]
+    struct LegacySend {
+        var recordTail: [UInt8]
+        var idSeed: UInt64
+    }
     /// Each journey's entry program, unretained (the journeys above keep them alive), so that
     /// evaluating one neither copies a `Program` nor touches a reference count.
     private let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
@@ -87,6 +92,26 @@ public final class Runner {
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
         }
         self.batches = (batch(), batch())
+        self.sends = pipeline.journeys.map { journey in
+            journey.steps.compactMap { step -> LegacySend? in
+                guard case .send(let send) = step.op else { return nil }
+                var tail: [UInt8] = []
+                func field(_ key: String, _ value: String) {
+                    tail.append(contentsOf: Array(",\"\(key)\":\"".utf8))
+                    JSONText.appendEscaped(value, to: &tail)
+                    tail.append(UInt8(ascii: "\""))
+                }
+                field("journey", journey.name)
+                field("step", step.name)
+                field("channel", pipeline.channels[send.channel].name)
+                field("template", send.template)
+                tail.append(contentsOf: Array("}\n".utf8))
+                var seedBytes = Array(journey.name.utf8)
+                seedBytes.append(0x1F)
+                seedBytes.append(contentsOf: step.name.utf8)
+                return LegacySend(recordTail: tail, idSeed: seedBytes.withUnsafeBytes { XXH64.hash($0, seed: 0) })
+            }
+        }
         self.journeys = .allocate(capacity: pipeline.journeys.count)
         _ = self.journeys.initialize(from: pipeline.journeys)
         self.entries = .allocate(capacity: pipeline.journeys.count)
@@ -529,7 +554,7 @@ public final class Runner {
                 continue
             }
             if !prepared { prepare() }
-            let sends = journeys[j].sends
+            let sends = self.sends[j]
             do {
                 for send in sends {
                     try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
@@ -552,7 +577,7 @@ public final class Runner {
     /// gets the same id, whichever file or position it comes from.
     @inline(__always)
     private func writeAction(
-        _ send: CompiledPipeline.Send, ns: Int64, lineHash: UInt64, customerHash: UInt64,
+        _ send: LegacySend, ns: Int64, lineHash: UInt64, customerHash: UInt64,
         customer: UnsafeRawBufferPointer, timeCount: Int
     ) throws(OutputError) {
         var key: (UInt64, UInt64, UInt64) = (UInt64(bitPattern: ns).littleEndian, lineHash.littleEndian, customerHash.littleEndian)

@@ -13,6 +13,13 @@ public struct CompiledPipeline: Sendable {
     /// seen an event may arrive and still be applied in time order.
     public var lateness: Int64 = 0
     public var journeys: [Journey]
+    /// Every channel sends name, declared ones first in file order (see `Channel`).
+    public var channels: [Channel] = []
+    /// `erase:`: an event that matches purges its customer.
+    public var erase: Program?
+    /// The zone of customers for whom `timezone:` gives no known zone name (and of all
+    /// customers without `timezone:`): `default_timezone:`, else UTC.
+    public var defaultZone: CELTimeZone = .utc
     /// The profile fields in file order: the runner keeps one value per field and customer,
     /// and hands them to expressions in this order (`Activation.profileValues`).
     public var profile: [ProfileField] = []
@@ -26,22 +33,4 @@ public struct CompiledPipeline: Sendable {
     public var typePath: String
     /// Warnings found while compiling (the pipeline still runs).
     public var warnings: [Diagnostic]
-
-    /// A journey as the runner executes it.
-    public struct Journey: Sendable {
-        public var name: String
-        public var entry: Program
-        public var sends: [Send]
-    }
-
-    /// A `send` step, with its record's constant tail pre-encoded.
-    public struct Send: Sendable {
-        public var step: String
-        public var channel: String
-        public var template: String
-        /// `,"journey":"…","step":"…","channel":"…","template":"…"}` and a newline.
-        public var recordTail: [UInt8]
-        /// Seed of this step's record ids: XXH64 of `journey 0x1F step`.
-        public var idSeed: UInt64
-    }
 }

@@ -34,21 +34,28 @@ public enum PipelineCompiler {
         }
         env.profile = .fields(profile.map { ExprProfile.Field(name: $0.name, type: $0.type) })
 
+        var channels: [CompiledPipeline.Channel] = []
         for journey in spec.journeys {
             let program = compileExpression(journey.entry, env: &env, loader: loader, diagnostics: &diagnostics)
-            var sends: [CompiledPipeline.Send] = []
+            var steps: [CompiledPipeline.Step] = []
             for step in journey.steps {
                 switch step.kind {
                 case .send(let send):
-                    sends.append(makeSend(journey: journey.name.value, step: step.name,
-                                          channel: send.channel.value, template: send.template.value))
+                    var channel = channels.firstIndex { $0.name == send.channel.value }
+                    if channel == nil {
+                        channels.append(CompiledPipeline.Channel(name: send.channel.value))
+                        channel = channels.count - 1
+                    }
+                    steps.append(CompiledPipeline.Step(name: step.name, op: .send(CompiledPipeline.Send(
+                        channel: channel!, template: send.template.value, data: [], next: steps.count + 1))))
                 case .wait, .waitFor, .branch, .split, .exit:
                     // Listed in `spec.unsupported` by the loader, refused above.
                     preconditionFailure("a '\(step.kind.keyword)' step reached the compiler")
                 }
             }
+            steps.append(CompiledPipeline.Step(name: "end", op: .complete))
             if let program {
-                journeys.append(CompiledPipeline.Journey(name: journey.name.value, entry: program, sends: sends))
+                journeys.append(CompiledPipeline.Journey(name: journey.name.value, entry: program, steps: steps))
             }
         }
         if diagnostics.contains(where: { $0.severity == .error }) {
@@ -63,6 +70,7 @@ public enum PipelineCompiler {
             timePath: spec.events.time.value.joined(separator: "."),
             typePath: spec.events.type.value.joined(separator: "."),
             warnings: PipelineErrors(diagnostics: diagnostics, source: spec.source).diagnostics)
+        compiled.channels = channels
         compiled.lateness = (spec.events.lateness?.value.seconds ?? 0) * 1_000_000_000
         return .success(compiled)
     }
@@ -119,24 +127,5 @@ public enum PipelineCompiler {
         case .never: return nil
         case nil: return spec.profile.compactMap { $0.window?.value.seconds }.max().map { $0 * 1_000_000_000 }
         }
-    }
-
-    static func makeSend(journey: String, step: String, channel: String, template: String) -> CompiledPipeline.Send {
-        var tail: [UInt8] = []
-        func field(_ key: String, _ value: String) {
-            tail.append(contentsOf: Array(",\"\(key)\":\"".utf8))
-            JSONText.appendEscaped(value, to: &tail)
-            tail.append(UInt8(ascii: "\""))
-        }
-        field("journey", journey)
-        field("step", step)
-        field("channel", channel)
-        field("template", template)
-        tail.append(contentsOf: Array("}\n".utf8))
-        var seedBytes = Array(journey.utf8)
-        seedBytes.append(0x1F)
-        seedBytes.append(contentsOf: step.utf8)
-        let seed = seedBytes.withUnsafeBytes { XXH64.hash($0, seed: 0) }
-        return CompiledPipeline.Send(step: step, channel: channel, template: template, recordTail: tail, idSeed: seed)
     }
 }

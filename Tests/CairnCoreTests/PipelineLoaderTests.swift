@@ -36,13 +36,16 @@ struct PipelineLoaderTests {
         #expect(pipeline.fields.id(of: ["props", "total"]) != nil)
         #expect(pipeline.timeFormat == .rfc3339)
         #expect(pipeline.journeys.count == 1)
-        let sends = pipeline.journeys[0].sends
-        #expect(sends.map(\.step) == ["steps[0]", "follow-up"])
-        #expect(String(decoding: sends[0].recordTail, as: UTF8.self)
-            == #","journey":"thanks","step":"steps[0]","channel":"email","template":"order-thanks"}"# + "\n")
-        #expect(String(decoding: sends[1].recordTail, as: UTF8.self)
-            == #","journey":"thanks","step":"follow-up","channel":"push","template":"say \"hi\""}"# + "\n")
-        #expect(sends[0].idSeed != sends[1].idSeed)
+        let steps = pipeline.journeys[0].steps
+        #expect(steps.map(\.name) == ["steps[0]", "follow-up", "end"])
+        guard case .send(let send) = steps[0].op else { Issue.record("steps[0] is not a send"); return }
+        #expect(pipeline.channels[send.channel].name == "email")
+        #expect(send.template == "order-thanks")
+        #expect(send.next == 1)
+        guard case .send(let second) = steps[1].op else { Issue.record("steps[1] is not a send"); return }
+        #expect(pipeline.channels[second.channel].name == "push")
+        #expect(second.template == "say \"hi\"")
+        #expect(second.next == 2)
     }
 
     @Test("events paths may be written with an 'event.' prefix and a time format")
@@ -848,7 +851,7 @@ struct PipelineSchemaTests {
     func aliases() throws {
         let source = pipeline(steps: "      - &hi { send: { channel: email, template: hi } }\n      - *hi")
         let compiled = try PipelineCompiler.compile(file: "p.yaml", source: source).get()
-        #expect(compiled.journeys[0].sends.map(\.step) == ["steps[0]", "steps[1]"])
+        #expect(compiled.journeys[0].steps.map(\.name) == ["steps[0]", "steps[1]", "end"])
     }
 
     @Test("tags do not change how values are read")
@@ -857,7 +860,8 @@ struct PipelineSchemaTests {
             .replacingOccurrences(of: "template: hi", with: "template: !custom hi")
         let compiled = try PipelineCompiler.compile(file: "p.yaml", source: source).get()
         #expect(compiled.name == "t")
-        #expect(compiled.journeys[0].sends[0].template == "hi")
+        guard case .send(let send) = compiled.journeys[0].steps[0].op else { Issue.record("not a send"); return }
+        #expect(send.template == "hi")
     }
 
     @Test("odd files are errors, never crashes", arguments: [

@@ -98,6 +98,16 @@ struct RunCommand: ParsableCommand {
         "At the end, print what the run did on stderr as one JSON object: events, records, bad lines, late events, seconds, and with --state the customers kept, bytes per customer and the last checkpoint's time and size."))
     var printStats = false
 
+    @Option(name: .customLong("emit"), help: ArgumentHelp(
+        "The kinds of records to write, comma-separated: action, skip, enter, exit, goal, erased, or all.",
+        valueName: "KINDS"))
+    var emit: EmitArgument = EmitArgument(kinds: .action)
+
+    @Option(name: .customLong("until"), help: ArgumentHelp(
+        "At the end of input, move the clock on to TIME (RFC 3339, or 'now': the wall clock) and fire the timers due by then; without it the clock stands at the latest event time.",
+        valueName: "TIME|now"))
+    var until: UntilArgument?
+
     @Flag(name: .customLong("single-thread"), help: ArgumentHelp(visibility: .hidden))
     var singleThread = false
 
@@ -182,6 +192,8 @@ struct RunCommand: ParsableCommand {
         options.checkpointEvents = checkpointEvents > 0 ? checkpointEvents : nil
         options.killAfterEvents = killAfterEvents
         options.parallelScan = !singleThread
+        options.emit = emit.kinds
+        options.until = until?.time
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
         let runner = Runner(pipeline: compiled, options: options, output: output, observer: reporter, state: state)
@@ -294,4 +306,41 @@ struct DurationArgument: ExpressibleByArgument {
         seconds = d.seconds
     }
     var defaultValueDescription: String { "\(PipelineDuration(seconds: seconds))" }
+}
+
+/// `--emit action,skip,...` or `all`.
+struct EmitArgument: ExpressibleByArgument {
+    var kinds: RecordKinds
+    init(kinds: RecordKinds) { self.kinds = kinds }
+    init?(argument: String) {
+        var kinds: RecordKinds = []
+        for name in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = name.trimmingCharacters(in: .whitespaces)
+            if name == "all" {
+                kinds = .all
+            } else if let kind = RecordKinds.names.first(where: { $0.0 == name }) {
+                kinds.insert(kind.1)
+            } else {
+                return nil
+            }
+        }
+        guard !kinds.isEmpty else { return nil }
+        self.kinds = kinds
+    }
+    var defaultValueDescription: String { "action" }
+}
+
+/// `--until 2024-03-01T00:00:00Z` or `--until now`.
+struct UntilArgument: ExpressibleByArgument {
+    var time: Int64
+    init?(argument: String) {
+        if argument == "now" {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            time = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+            return
+        }
+        guard let ns = Array(argument.utf8).withUnsafeBytes({ EventTime.parseRFC3339($0) }) else { return nil }
+        time = ns
+    }
 }

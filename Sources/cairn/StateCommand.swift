@@ -141,6 +141,8 @@ struct StateCommand: ParsableCommand {
                     ("events", .number(String(checkpoint.events))),
                     ("records", .number(String(checkpoint.records))),
                     ("buffered", .number(String(checkpoint.buffered.count))),
+                    ("instances", .number(String(counts.instances))),
+                    ("timers", .number(String(counts.waiting))),
                 ]
                 fields.append(("inputs", .array(checkpoint.inputs.map { input in
                     .object([("path", .string(input.path)), ("offset", .number(String(input.offset))),
@@ -151,6 +153,7 @@ struct StateCommand: ParsableCommand {
                 var text = "state:      \(state.directory)\n"
                 text += "customers:  \(counts.kept - counts.expired)"
                     + (counts.expired > 0 ? " (and \(counts.expired) idle past the ttl, freed as the next runs go)" : "") + "\n"
+                text += "journeys:   \(counts.instances) instances running, \(counts.waiting) of them waiting for a time\n"
                 text += "bytes:      \(totalBytes) (\(perCustomer) per customer)\n"
                 for file in store.files { text += "  \(file.name): \(file.bytes)\n" }
                 text += "checkpoint: #\(store.checkpointSequence)\(checkpoint.writtenAt.map { " written at " + CELTime.formatTimestamp($0) } ?? ""), clock \(clock ?? "none"), \(checkpoint.events) events and \(checkpoint.records) records applied in all\n"
@@ -175,10 +178,13 @@ struct StateCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase customers: zero their bytes, free their slots, checkpoint.",
             discussion: """
-                Prints {"customer", "forgotten": true|false} per customer (false when the \
-                state did not hold them). After it, no byte of a forgotten customer's key \
-                or values remains in the state's files. Needs the directory to itself: \
-                exit status 75 while a run writes it.
+                Purges each customer everywhere (profile, journey instances and their \
+                timers, re-entry memory, send logs) and prints an 'erased' record for \
+                them, as 'cairn run' does for the pipeline's erase condition, timed at the \
+                state's clock; a customer the state does not hold gets a note on stderr. \
+                After it, no byte of a forgotten customer's key or values remains in the \
+                state's files. Needs the directory to itself: exit status 75 while a run \
+                writes it.
                 """)
 
         @OptionGroup var location: Location
@@ -190,11 +196,11 @@ struct StateCommand: ParsableCommand {
             let state = try location.open(.write)
             var lines: [[UInt8]] = []
             for customer in customers {
-                let forgotten = state.forget(customer)
-                var line: [UInt8] = Array(#"{"customer":""#.utf8)
-                JSONText.appendEscaped(customer, to: &line)
-                line += Array("\",\"forgotten\":\(forgotten)}".utf8)
-                lines.append(line)
+                if state.forget(customer) {
+                    lines.append(state.erasedRecord(customer))
+                } else {
+                    StandardError.emit("cairn: note: '\(customer)' is not in the state: nothing to forget\n")
+                }
             }
             do {
                 try state.save()

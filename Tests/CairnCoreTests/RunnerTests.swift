@@ -48,9 +48,11 @@ struct RunnerTests {
     func actionRecord() throws {
         let line = #"{"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":120.5}}"#
         let result = try Self.run(Array((line + "\n").utf8))
-        // The id was computed independently with Python's xxhash (see XXH64Tests and README).
+        // The id was computed independently with Python's xxhash over the 40 bytes
+        // struct.pack('<IIQQqQ', h32("thanks"), h32("steps[0]"), h64("c-1"), 0, t_ns, 1 | 2 << 32)
+        // (docs/records.md).
         #expect(String(decoding: result.output, as: UTF8.self) == """
-            {"kind":"action","id":"fff2c093ea45706b","time":"2024-03-01T11:32:00Z","customer":"c-1","journey":"thanks","step":"steps[0]","channel":"email","template":"order-thanks"}
+            {"kind":"action","id":"b26344645bd56365","time":"2024-03-01T11:32:00Z","customer":"c-1","journey":"thanks","instance":null,"step":"steps[0]","channel":"email","template":"order-thanks","variant":null}
 
             """)
         #expect(result.end == .finished)

@@ -64,6 +64,10 @@ public struct Checkpoint: Equatable, Sendable {
     public var writtenAt: Int64?
     /// The profile layout's description (`ProfileLayout.description`).
     public var profile: [UInt8] = []
+    /// The names of the journeys, steps and variants of the pipeline that wrote the state:
+    /// journey state names them by hash (`CompiledPipeline.nameHash`), and `cairn state`
+    /// shows them by name.
+    public var names: [String] = []
     public var inputs: [Input] = []
     /// The greatest event time seen (the watermark is this minus the lateness); nil before
     /// any event.
@@ -86,6 +90,7 @@ public struct Checkpoint: Equatable, Sendable {
         ]
         if let writtenAt { fields.append(("written_at", .string(CELTime.formatTimestamp(writtenAt)))) }
         fields.append(("profile", JSONTree.parse(profile) ?? .null))
+        if !names.isEmpty { fields.append(("names", .array(names.map { .string($0) }))) }
         fields.append(("inputs", .array(inputs.map { input in
             .object([
                 ("path", .string(input.path)),
@@ -134,6 +139,7 @@ public struct Checkpoint: Equatable, Sendable {
             writtenAt = Array(text.utf8).withUnsafeBytes { EventTime.parseRFC3339($0) }
         }
         if let profile = tree["profile"], profile != .null { self.profile = Array(profile.text.utf8) }
+        names = tree["names"]?.array?.compactMap(\.string) ?? []
         for item in tree["inputs"]?.array ?? [] {
             guard let path = item["path"]?.string, let size = item["size"]?.int64,
                   let head = item["head"]?.string.flatMap({ UInt64($0, radix: 16) }),

@@ -33,6 +33,11 @@ public struct RunOptions: Sendable {
     /// For crash tests: the process kills itself (SIGKILL, as `kill -9` would) once this many
     /// events of the run have been applied.
     public var killAfterEvents: Int?
+    /// The kinds of records written (`--emit`).
+    public var emit: RecordKinds = .action
+    /// `--until`: at the end of input, the clock moves on to this time (ns) and the timers due
+    /// by then fire.
+    public var until: Int64?
 
     public init() {}
 }

@@ -33,6 +33,7 @@ public final class RunState {
         pipelineChanged = !isNew && checkpoint.pipeline != fingerprint
         checkpoint.pipeline = fingerprint
         checkpoint.profile = layout.description
+        checkpoint.names = pipeline.names
         self.checkpoint = checkpoint
         if pipeline.profile.isEmpty {
             profile = nil

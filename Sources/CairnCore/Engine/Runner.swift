@@ -19,16 +19,9 @@ public final class Runner {
     public let output: OutputSink
     public private(set) var stats = RunStats()
     private weak var observer: (any RunObserver)?
-    /// The pipeline's journeys, in file order, owned here for pointer access on the hot path.
-    private let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
-    private let sends: [[LegacySend]]
-    struct LegacySend {
-        var recordTail: [UInt8]
-        var idSeed: UInt64
-    }
-    /// Each journey's entry program, unretained (the journeys above keep them alive), so that
-    /// evaluating one neither copies a `Program` nor touches a reference count.
-    private let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
+    /// The journeys' runtime and the records it writes.
+    private let journeys: JourneyEngine
+    private let records: RecordWriter
     /// Decompressed bytes of the inputs finished so far.
     private var inputBase: Int64 = 0
     private let crew: ScanCrew
@@ -78,7 +71,7 @@ public final class Runner {
         self.state = state
         self.profile = state?.profile
         self.keepsCheckpoints = state?.directory != nil
-        state?.profile?.load(only: pipeline.journeys.reduce(into: Set<Int>()) { $0.formUnion($1.entry.profileFieldsRead) })
+        state?.profile?.load(only: pipeline.programs.reduce(into: Set<Int>()) { $0.formUnion($1.profileFieldsRead) })
         self.eventsBefore = state?.checkpoint.events ?? 0
         self.recordsBefore = state?.checkpoint.records ?? 0
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
@@ -92,38 +85,15 @@ public final class Runner {
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
         }
         self.batches = (batch(), batch())
-        self.sends = pipeline.journeys.map { journey in
-            journey.steps.compactMap { step -> LegacySend? in
-                guard case .send(let send) = step.op else { return nil }
-                var tail: [UInt8] = []
-                func field(_ key: String, _ value: String) {
-                    tail.append(contentsOf: Array(",\"\(key)\":\"".utf8))
-                    JSONText.appendEscaped(value, to: &tail)
-                    tail.append(UInt8(ascii: "\""))
-                }
-                field("journey", journey.name)
-                field("step", step.name)
-                field("channel", pipeline.channels[send.channel].name)
-                field("template", send.template)
-                tail.append(contentsOf: Array("}\n".utf8))
-                var seedBytes = Array(journey.name.utf8)
-                seedBytes.append(0x1F)
-                seedBytes.append(contentsOf: step.name.utf8)
-                return LegacySend(recordTail: tail, idSeed: seedBytes.withUnsafeBytes { XXH64.hash($0, seed: 0) })
-            }
-        }
-        self.journeys = .allocate(capacity: pipeline.journeys.count)
-        _ = self.journeys.initialize(from: pipeline.journeys)
-        self.entries = .allocate(capacity: pipeline.journeys.count)
-        _ = self.entries.initialize(from: pipeline.journeys.map { Unmanaged.passUnretained($0.entry.storage) })
+        self.records = RecordWriter(output: output, emit: options.emit)
+        self.journeys = JourneyEngine(pipeline: pipeline, store: state?.store, profile: state?.profile,
+                                      records: records, scratch: evalScratch)
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
 
     deinit {
         crew.stop()
-        entries.deinitialize().deallocate()
-        journeys.deinitialize().deallocate()
         scratch.deallocate()
         timeText.deallocate()
     }
@@ -141,6 +111,7 @@ public final class Runner {
                 totalBytes: totalBytes, finishedBytes: finishedBytes, elapsed: now - started))
         }
         lastCheckpoint = (0, started)
+        journeys.rebuildTimers()
         if let end = restoreBuffered() { return finish(end) }
         for (index, path) in inputs.enumerated() {
             let name = path ?? "-"
@@ -252,9 +223,12 @@ public final class Runner {
             finishedBytes += source.totalBytes ?? source.bytesConsumed
             if keepsCheckpoints { finishedInputs.append(entry(done: true)) }
         }
-        // All inputs are read: the watermark stands at the latest time seen.
+        // All inputs are read: the buffered events are applied, and the clock stands at the
+        // latest time seen, or at --until; the timers due by then fire.
         do {
             try release(upTo: .max)
+            if let until = options.until, until > seen { see(until) }
+            if seen != .min { try fire(upTo: seen) }
         } catch {
             return finish(error.end)
         }
@@ -419,6 +393,13 @@ public final class Runner {
         case output(OutputError)
         case state(StateError)
 
+        init(_ failure: JourneyFailure) {
+            switch failure {
+            case .output(let error): self = .output(error)
+            case .state(let error): self = .state(error)
+            }
+        }
+
         var end: RunEnd {
             switch self {
             case .output(let error): return Runner.ended(by: error)
@@ -474,6 +455,7 @@ public final class Runner {
         reorder.insert(line: line, values: UnsafePointer(values), time: ns, source: sourceIndex,
                        number: number, offset: offset)
         try release(upTo: watermark)
+        try fire(upTo: watermark)
         return .taken
     }
 
@@ -486,129 +468,63 @@ public final class Runner {
         }
     }
 
-    /// Runs the journeys over one event and writes their records.
+    /// Fires the timers due by `time`, then runs the journeys over one event, writing their
+    /// records.
     @inline(__always)
     private func apply(
         _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64
     ) throws(EventFailure) {
+        try fire(upTo: ns)
         let customer = values[pipeline.customerField]
         stats.events += 1
 
         var activation = Activation(line: line, fields: values, eventTime: ns)
-        var keyed = false
-        var prepared = false
-        var customerHash: UInt64 = 0
-        var lineHash: UInt64 = 0
-        var customerOut = UnsafeRawBufferPointer(start: nil, count: 0)
-        var customerKey = UnsafeRawBufferPointer(start: nil, count: 0)
-        var timeCount = 0
-        /// The customer's key decoded (for the store) and re-escaped (for records), and its
-        /// hash: made once per event, when first needed.
-        @inline(__always) func key() {
-            keyed = true
-            let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
-            if customer.hasEscapes {
-                // Rare: hash the decoded key, write it re-escaped in canonical form.
-                let half = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(scratch.count / 7)])
-                let decoded = JSONString.unescape(span, into: half) ?? 0
-                customerKey = UnsafeRawBufferPointer(rebasing: half[0..<decoded])
-                customerHash = XXH64.hash(customerKey, seed: 0)
-                let rest = UnsafeMutableRawBufferPointer(rebasing: scratch[(scratch.count / 7)...])
-                let escaped = JSONString.escape(customerKey, into: rest) ?? 0
-                customerOut = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
-            } else {
-                customerHash = XXH64.hash(span, seed: 0)
-                customerKey = span
-                customerOut = span
-            }
+        // The customer's key decoded (for the store) and as JSON string content (for records).
+        let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
+        var key = span
+        var text = span
+        if customer.hasEscapes {
+            // Rare: decode the key, write it re-escaped in canonical form.
+            let half = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(scratch.count / 7)])
+            let decoded = JSONString.unescape(span, into: half) ?? 0
+            key = UnsafeRawBufferPointer(rebasing: half[0..<decoded])
+            let rest = UnsafeMutableRawBufferPointer(rebasing: scratch[(scratch.count / 7)...])
+            let escaped = JSONString.escape(key, into: rest) ?? 0
+            text = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
         }
-        /// What records need besides the key: the line's hash and the formatted time.
-        @inline(__always) func prepare() {
-            prepared = true
-            if !keyed { key() }
-            lineHash = XXH64.hash(line, seed: 0)
-            timeCount = EventTime.formatRFC3339(ns, into: timeText)
-        }
+        let hash = XXH64.hash(key, seed: 0)
+        var payload: UnsafeMutableRawPointer?
         if let profile {
-            key()
-            let payload: UnsafeMutableRawPointer
             do {
-                payload = try profile.apply(key: customerKey, hash: customerHash, activation: activation, scratch: evalScratch)
+                payload = try profile.apply(key: key, hash: hash, activation: activation, scratch: evalScratch)
             } catch {
                 throw .state(error)
             }
-            profile.load(payload)
+            profile.load(payload!)
             activation.variableText = profile.text.bytes
             activation.profileValues = UnsafePointer(profile.values.baseAddress)
             let applied = eventsBefore &+ Int64(stats.events)
             if applied & 63 == 0 { profile.sweep(64) }
         }
-        // Through a pointer: iterating the array would copy each journey and retain its
-        // arrays, which cost more than evaluating a simple condition.
-        let journeys = self.journeys
-        let entries = self.entries
-        var j = 0
-        while j < journeys.count {
-            defer { j += 1 }
-            guard entries[j]._withUnsafeGuaranteedRef({ $0.matches(activation, scratch: evalScratch) }) else {
-                continue
-            }
-            if !prepared { prepare() }
-            let sends = self.sends[j]
-            do {
-                for send in sends {
-                    try writeAction(send, ns: ns, lineHash: lineHash, customerHash: customerHash,
-                                    customer: customerOut, timeCount: timeCount)
-                }
-            } catch {
-                throw .output(error)
-            }
+        do {
+            try journeys.event(JourneyEngine.Customer(key: key, hash: hash, text: text, payload: payload),
+                               activation: activation)
+        } catch {
+            throw EventFailure(error)
         }
+        stats.records = records.written
     }
 
-    private static let actionHead: [UInt8] = Array(#"{"kind":"action","id":""#.utf8)
-    private static let timeKey: [UInt8] = Array(#"","time":""#.utf8)
-    private static let customerKey: [UInt8] = Array(#"","customer":""#.utf8)
-
-    /// `{"kind":"action","id":"…","time":"…","customer":"…","journey":…}` and a newline.
-    ///
-    /// The id is XXH64 over `time_ns ‖ xxh64(line) ‖ xxh64(customer)` (little-endian u64s),
-    /// seeded with XXH64(`journey 0x1F step`): the same event in the same journey step always
-    /// gets the same id, whichever file or position it comes from.
+    /// Fires the journeys' timers due at or before `time`.
     @inline(__always)
-    private func writeAction(
-        _ send: LegacySend, ns: Int64, lineHash: UInt64, customerHash: UInt64,
-        customer: UnsafeRawBufferPointer, timeCount: Int
-    ) throws(OutputError) {
-        var key: (UInt64, UInt64, UInt64) = (UInt64(bitPattern: ns).littleEndian, lineHash.littleEndian, customerHash.littleEndian)
-        let id = withUnsafeBytes(of: &key) { XXH64.hash($0, seed: send.idSeed) }
-        let size = Self.actionHead.count + 16 + Self.timeKey.count + timeCount + Self.customerKey.count
-            + customer.count + 1 + send.recordTail.count
-        let base = try output.reserve(size)
-        var p = base
-        @inline(__always) func put(_ bytes: [UInt8]) {
-            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            p += bytes.count
+    private func fire(upTo time: Int64) throws(EventFailure) {
+        guard journeys.timers.nextTime <= time else { return }
+        do {
+            try journeys.fire(upTo: time)
+        } catch {
+            throw EventFailure(error)
         }
-        put(Self.actionHead)
-        let digits: StaticString = "0123456789abcdef"
-        let hex = digits.utf8Start
-        for i in 0..<16 {
-            p.storeBytes(of: hex[Int((id >> UInt64(60 - 4 * i)) & 0xF)], toByteOffset: i, as: UInt8.self)
-        }
-        p += 16
-        put(Self.timeKey)
-        p.copyMemory(from: timeText.baseAddress!, byteCount: timeCount)
-        p += timeCount
-        put(Self.customerKey)
-        if customer.count > 0 { p.copyMemory(from: customer.baseAddress!, byteCount: customer.count) }
-        p += customer.count
-        p.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
-        p += 1
-        put(send.recordTail)
-        output.commit(p - base)
-        stats.records += 1
-        try output.endRecord()
+        stats.records = records.written
     }
 
     // MARK: - Reporting

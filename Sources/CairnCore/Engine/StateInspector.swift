@@ -27,6 +27,18 @@ public final class StateInspector {
         }
         self.checkpoint = checkpoint
         profile = ProfileEngine(layout: layout, store: store, clock: checkpoint.clock ?? .min)
+        var names: [UInt32: String] = [:]
+        for name in checkpoint.names { names[CompiledPipeline.nameHash(name)] = name }
+        self.names = names
+    }
+
+    /// Journey, step and variant names by hash, from the checkpoint.
+    let names: [UInt32: String]
+    private let journeys = CustomerJourneys()
+
+    /// Whether a customer is live: their profile is within its ttl, or journeys remember them.
+    func isLive(_ payload: UnsafeRawPointer) -> Bool {
+        JourneyEngine.handle(payload) != 0 || !profile.isExpired(payload)
     }
 
     /// The latest event time of the state (the clock windows are measured from).
@@ -38,7 +50,7 @@ public final class StateInspector {
         let key = Array(customer.utf8)
         return key.withUnsafeBytes { raw -> [UInt8]? in
             guard let payload = store.find(raw, hash: XXH64.hash(raw, seed: 0)),
-                  !profile.isExpired(UnsafeRawPointer(payload)) else { return nil }
+                  isLive(UnsafeRawPointer(payload)) else { return nil }
             return line(key: raw, payload: UnsafeRawPointer(payload))
         }
     }
@@ -46,20 +58,26 @@ public final class StateInspector {
     /// Calls `body` with every live customer's line, in slot order; stops when it returns false.
     public func forEachCustomer(_ body: ([UInt8]) -> Bool) {
         for index in 0..<store.slotCount {
-            guard let slot = store.slot(at: index), !profile.isExpired(UnsafeRawPointer(slot.payload)) else { continue }
+            guard let slot = store.slot(at: index), isLive(UnsafeRawPointer(slot.payload)) else { continue }
             if !body(line(key: slot.key, payload: UnsafeRawPointer(slot.payload))) { return }
         }
     }
 
-    /// Customers kept, and among them those idle past the ttl (not yet swept).
-    public func counts() -> (kept: Int, expired: Int) {
-        var kept = 0, expired = 0
+    /// Customers kept, among them those idle past the ttl (not yet swept); journey instances
+    /// running, and among them those waiting for a time (a timer).
+    public func counts() -> (kept: Int, expired: Int, instances: Int, waiting: Int) {
+        var kept = 0, expired = 0, instances = 0, waiting = 0
         for index in 0..<store.slotCount {
             guard let slot = store.slot(at: index) else { continue }
             kept += 1
-            if profile.isExpired(UnsafeRawPointer(slot.payload)) { expired += 1 }
+            if !isLive(UnsafeRawPointer(slot.payload)) { expired += 1 }
+            let handle = JourneyEngine.handle(slot.payload)
+            guard handle != 0 else { continue }
+            journeys.decode(store.bytes(handle))
+            instances += journeys.instances.count
+            waiting += journeys.instances.filter { $0.wake != .max }.count
         }
-        return (kept, expired)
+        return (kept, expired, instances, waiting)
     }
 
     /// Erases a customer: frees their stored values and their slot; the bytes are zeroed and
@@ -70,7 +88,8 @@ public final class StateInspector {
             let hash = XXH64.hash(raw, seed: 0)
             guard let payload = store.find(raw, hash: hash) else { return false }
             profile.reset(payload)
-            return store.remove(raw, hash: hash)
+            JourneyEngine.forget(key: raw, hash: hash, in: store)
+            return true
         }
     }
 
@@ -87,7 +106,50 @@ public final class StateInspector {
         out += Array(CELTime.formatTimestamp(profile.latestEvent(payload)).utf8)
         out += Array(#"","profile":"#.utf8)
         profile.appendJSON(payload, at: clock ?? .min, to: &out)
-        out.append(UInt8(ascii: "}"))
+        out += Array(#","journeys":["#.utf8)
+        let handle = JourneyEngine.handle(payload)
+        if handle != 0 {
+            journeys.decode(store.bytes(handle))
+            for (i, instance) in journeys.instances.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                func name(_ hash: UInt32) -> String { names[hash] ?? String(hash, radix: 16) }
+                var fields: [(String, JSONTree)] = [
+                    ("journey", .string(name(instance.journeyHash))),
+                    ("instance", instance.keyCount == 0 ? .null
+                        : .string(journeys.withKey(i) { String(decoding: $0, as: UTF8.self) })),
+                    ("step", .string(name(instance.stepHash))),
+                    ("entered_at", .string(CELTime.formatTimestamp(instance.enteredAt))),
+                    ("entry", .number(String(instance.entries))),
+                    ("variant", instance.variantHash == 0 ? .null : .string(name(instance.variantHash))),
+                    ("wakes_at", instance.wake == .max ? .null : .string(CELTime.formatTimestamp(instance.wake))),
+                ]
+                if instance.flags.contains(.holdout) { fields.append(("holdout", .bool(true))) }
+                if instance.flags.contains(.held) { fields.append(("held", .bool(true))) }
+                if instance.flags.contains(.deferred) { fields.append(("deferred", .bool(true))) }
+                out += Array(JSONTree.object(fields).text.utf8)
+            }
+        }
+        out += Array("]}".utf8)
+        return out
+    }
+
+    /// The `erased` record of a customer forgotten at the state's clock.
+    public func erasedRecord(_ customer: String) -> [UInt8] {
+        let key = Array(customer.utf8)
+        let time = checkpoint.seen ?? clock ?? 0
+        var words: (UInt64, Int64, UInt64) = (key.withUnsafeBytes { XXH64.hash($0, seed: 0) }.littleEndian,
+                                               time.littleEndian, UInt64(5).littleEndian)
+        let id = withUnsafeBytes(of: &words) { XXH64.hash($0, seed: 0) }
+        var out: [UInt8] = Array(#"{"kind":"erased","id":""#.utf8)
+        let hex = String(id, radix: 16)
+        out += Array((String(repeating: "0", count: 16 - hex.count) + hex).utf8)
+        out += Array(#"","time":""#.utf8)
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { text in
+            out += Array(UnsafeRawBufferPointer(rebasing: text[0..<EventTime.formatRFC3339(time, into: text)]))
+        }
+        out += Array(#"","customer":""#.utf8)
+        JSONText.appendEscaped(bytes: key, to: &out)
+        out += Array(#""}"#.utf8)
         return out
     }
 }

@@ -34,6 +34,8 @@ public struct Activation {
     /// lists and maps among them are spans of origin `.variables` into `variableText`. nil
     /// when there is no profile: `profile.NAME` then evaluates to an error.
     public var profileValues: UnsafePointer<Value>?
+    /// `journey.*` of the instance being evaluated (see `ExprJourney`); nil outside journeys.
+    public var journeyValues: UnsafePointer<Value>?
 
     @inlinable
     public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,

@@ -187,3 +187,41 @@ extension CompiledPipeline {
         return UInt32(truncatingIfNeeded: bytes.withUnsafeBytes { XXH64.hash($0, seed: 0) })
     }
 }
+
+extension CompiledPipeline {
+    /// The names of journeys, steps and variants, each once, in file order.
+    public var names: [String] {
+        var names: [String] = []
+        var seen = Set<String>()
+        func add(_ name: String) { if seen.insert(name).inserted { names.append(name) } }
+        for journey in journeys {
+            add(journey.name)
+            for step in journey.steps {
+                add(step.name)
+                if case .split(let split) = step.op { split.variants.forEach { add($0.name) } }
+            }
+        }
+        return names
+    }
+
+    /// Every program that runs after the profile has taken an event: journeys, channels,
+    /// erasure and the customer's zone.
+    public var programs: [Program] {
+        var all: [Program] = []
+        for journey in journeys {
+            all.append(journey.entry)
+            all += [journey.key, journey.exit, journey.hold?.when, journey.goal?.when].compactMap { $0 }
+            for step in journey.steps {
+                switch step.op {
+                case .send(let send): all += send.data.map(\.value)
+                case .waitFor(let event, _, _, _): all.append(event)
+                case .branch(let arms, _): all += arms.map(\.when)
+                case .wait, .waitUntil, .split, .exit, .complete: break
+                }
+            }
+        }
+        for channel in channels { all += [channel.consent, channel.timezone].compactMap { $0 } }
+        all += [erase, timezone].compactMap { $0 }
+        return all
+    }
+}

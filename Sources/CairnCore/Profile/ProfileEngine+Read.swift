@@ -12,8 +12,21 @@ extension ProfileEngine {
     ///
     /// - Complexity: O(fields × buckets); no allocation once `text` has grown to its need.
     public func load(_ payload: UnsafeRawPointer) {
+        load(payload, at: latest(payload))
+    }
+
+    /// Loads the fields as at time `at`, with the windows measured from there (for a timer,
+    /// later than the customer's latest event); a profile idle for the ttl by then reads as new.
+    public func load(_ payload: UnsafeRawPointer, at time: Int64) {
         text.reset()
-        let at = latest(payload)
+        let at = max(time, latest(payload))
+        if let ttl = layout.ttl, at.subtractingReportingOverflow(latest(payload)).partialValue >= ttl {
+            for i in 0..<fields.count where needed[i] { values[i] = value(of: i, .defaultValue) }
+            for i in 0..<fields.count where needed[i] && (layout.fields[i].shape.kind == .count || layout.fields[i].shape.kind == .distinct) {
+                values[i] = .int(0)
+            }
+            return
+        }
         var i = 0
         while i < fields.count {
             if needed[i] { values[i] = value(of: i, resolve(i, payload, at: at)) }
@@ -201,7 +214,12 @@ extension ProfileEngine {
             if sweepCursor >= total { sweepCursor = 0 }
             if let slot = store.slot(at: sweepCursor), isExpired(UnsafeRawPointer(slot.payload)) {
                 reset(slot.payload)
-                store.removeSlot(at: sweepCursor)
+                // A customer with journey state keeps its slot (its profile reads as new).
+                if slot.payload.load(fromByteOffset: ProfileLayout.journeysOffset, as: UInt64.self) == 0 {
+                    store.removeSlot(at: sweepCursor)
+                } else {
+                    store.markDirty(slot.payload)
+                }
             }
             sweepCursor += 1
         }

@@ -144,12 +144,15 @@ public final class ProfileEngine {
         return overflow || idle >= ttl
     }
 
-    /// Frees the payload's arena text and zeroes it.
+    /// Frees the payload's arena text and zeroes it, but for the journey state, which outlives
+    /// the profile.
     func reset(_ payload: UnsafeMutableRawPointer) {
         for i in 0..<fields.count {
             forEachCell(fields[i].layout, payload) { ValueCell.clear($0, store: store) }
         }
+        let journeys = payload.load(fromByteOffset: ProfileLayout.journeysOffset, as: UInt64.self)
         payload.initializeMemory(as: UInt8.self, repeating: 0, count: layout.payloadSize)
+        payload.storeBytes(of: journeys, toByteOffset: ProfileLayout.journeysOffset, as: UInt64.self)
     }
 
     /// Calls `body` with every value cell of field `f`.

@@ -1,7 +1,10 @@
 /// Where each profile aggregate lives in a customer's payload, computed once from the
 /// pipeline: the fixed-size bytes the state store keeps per customer.
 ///
-///     payload: | latest event time i64 | field 0 | field 1 | ... |     (8-byte aligned)
+///     payload: | latest event time i64 | journey state u64 | field 0 | field 1 | ... |   (8-byte aligned)
+///
+/// The journey state is the arena handle of the customer's journey blob (0: none; see
+/// `CustomerJourneys`).
 ///
 /// Per field (B = window / bucket buckets; unwindowed fields have none):
 ///
@@ -55,7 +58,9 @@ public struct ProfileLayout: Sendable {
 
     /// Offset of the customer's latest event time.
     static let latestOffset = 0
-    static let headerSize = 8
+    /// Offset of the arena handle of the customer's journey state.
+    static let journeysOffset = 8
+    static let headerSize = 16
 
     public var fields: [Field]
     /// Bytes per customer (a multiple of 8).
@@ -116,7 +121,7 @@ public struct ProfileLayout: Sendable {
     /// `cairn state` reads a directory without the pipeline and a refused change can say what
     /// differs. Defaults are included; the fingerprint leaves them out.
     public var description: [UInt8] {
-        var out: [UInt8] = Array("{\"version\":1".utf8)
+        var out: [UInt8] = Array("{\"version\":2".utf8)
         if let ttl { out += Array(",\"ttl_ns\":\(ttl)".utf8) }
         out += Array(",\"fields\":[".utf8)
         for (i, field) in fields.enumerated() {
@@ -141,7 +146,7 @@ public struct ProfileLayout: Sendable {
 
     /// XXH64 over the parts that give the payload's bytes their meaning.
     public var fingerprint: UInt64 {
-        var text = "cairn-profile-layout-1"
+        var text = "cairn-profile-layout-2"
         for field in fields {
             let f = field.shape
             text += "|\(field.name):\(f.kind.rawValue):\(f.offset):\(f.size):\(f.buckets):\(f.bucketNanos)"
@@ -169,7 +174,7 @@ extension ProfileLayout {
     /// Reads a layout back from its `description` (what `cairn state` does, without the
     /// pipeline); nil when the text is not a layout this version wrote.
     public init?(description bytes: [UInt8]) {
-        guard let tree = JSONTree.parse(bytes), tree["version"]?.int64 == 1, let items = tree["fields"]?.array else {
+        guard let tree = JSONTree.parse(bytes), tree["version"]?.int64 == 2, let items = tree["fields"]?.array else {
             return nil
         }
         var offset = Self.headerSize

@@ -167,6 +167,21 @@ public final class ProfileText {
 
     func reset() { count = 0 }
 
+    /// Drops the bytes after the first `count`.
+    func truncate(to count: Int) { self.count = min(self.count, count) }
+
+    /// Grows the buffer to hold `total` bytes, so that appends up to there never move it.
+    func reserve(_ total: Int) {
+        guard total > capacity else { return }
+        var grown = capacity * 2
+        while grown < total { grown *= 2 }
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+        fresh.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = fresh
+        capacity = grown
+    }
+
     /// Appends `bytes`; returns where they start.
     @discardableResult
     func append(_ bytes: UnsafeRawBufferPointer) -> Int32 {

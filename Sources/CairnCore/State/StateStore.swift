@@ -242,6 +242,11 @@ public final class StateStore {
     /// - Parameter hash: `XXH64.hash(key, seed: 0)`.
     /// - Complexity: O(1) expected; no allocation.
     @inline(__always)
+    /// The slot index of a payload pointer from `find`, `insert` or `slot(at:)`.
+    public func slotIndex(ofPayload payload: UnsafeRawPointer) -> Int {
+        (UnsafeRawPointer(payload) - Self.slotHeader - UnsafeRawPointer(slots.base)) / stride
+    }
+
     public func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UnsafeMutableRawPointer? {
         guard key.count > 0, let found = locate(key, hash: hash) else { return nil }
         return slotBase(found.slot) + Self.slotHeader

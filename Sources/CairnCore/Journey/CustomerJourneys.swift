@@ -1,0 +1,261 @@
+/// One customer's journey state, decoded from its arena blob into reusable arrays while the
+/// customer's event or timer is handled, then encoded back if it changed.
+///
+/// The blob (docs/state-format.md, "Journey state"), all integers little-endian:
+///
+///     header    u32 capacity | u16 instances | u8 memos | u8 logs
+///     instance  u32 journey hash | u32 step hash | u32 entries | u32 variant hash (0: none)
+///               i64 wake (Int64.max: none) | i64 entered at
+///               u16 journey | u16 step | u16 key length | u8 flags | u8 0 | u32 context length
+///               key bytes, padded to 8 | context bytes, padded to 8
+///     memo      u32 journey hash | u32 entries | u64 key hash | i64 last entry | i64 last exit
+///     send log  u32 channel hash | u16 count | u16 0 | count × i64 send times, oldest first
+///
+/// Journeys and steps are named by hashes of their names, so that instances find their step
+/// again after the pipeline changes; the indices beside them are the fast path, checked
+/// against the hashes.
+///
+/// - Complexity: decode and encode are O(blob size); no allocation once the arrays have grown
+///   to the largest customer seen.
+final class CustomerJourneys {
+    struct Instance {
+        var journeyHash: UInt32
+        var stepHash: UInt32
+        var entries: UInt32
+        var variantHash: UInt32
+        var wake: Int64
+        var enteredAt: Int64
+        var journey: Int
+        var step: Int
+        var flags: Flags
+        /// Where the key and the captured event context are in `bytes`.
+        var keyStart: Int
+        var keyCount: Int
+        var contextStart: Int
+        var contextCount: Int
+        /// XXH64 of the key (0 for an unkeyed journey); not stored.
+        var keyHash: UInt64
+    }
+
+    struct Flags: OptionSet {
+        var rawValue: UInt8
+        /// The split put the customer in a holdout: sends become `skip` records.
+        static let holdout = Flags(rawValue: 1)
+        /// The goal was recorded (with `continue: true`).
+        static let goalReached = Flags(rawValue: 2)
+        /// The instance waits at a send that `hold` holds (mode wait), until `wake` at most.
+        static let held = Flags(rawValue: 4)
+        /// The instance waits at a send deferred by quiet hours, until `wake`.
+        static let deferred = Flags(rawValue: 8)
+        /// In memory only (never stored): the instance ended in this moment; its step is gone
+        /// from the pipeline; its wake was set in this moment and needs a timer.
+        static let ended = Flags(rawValue: 0x20)
+        static let stepRemoved = Flags(rawValue: 0x40)
+        static let scheduled = Flags(rawValue: 0x80)
+        static let transient: Flags = [.ended, .stepRemoved, .scheduled]
+    }
+
+    /// Re-entry memory of one journey and key, kept beyond the instance.
+    struct Memo {
+        var journeyHash: UInt32
+        var entries: UInt32
+        var keyHash: UInt64
+        var lastEntry: Int64
+        /// `Int64.min` while an instance runs.
+        var lastExit: Int64
+    }
+
+    /// Send times on one channel, for its cap.
+    struct SendLog {
+        var channelHash: UInt32
+        var start: Int
+        var count: Int
+    }
+
+    var instances: [Instance] = []
+    var memos: [Memo] = []
+    var logs: [SendLog] = []
+    /// Send times of `logs`.
+    var times: [Int64] = []
+    /// Keys and contexts of `instances`.
+    var bytes: [UInt8] = []
+    var changed = false
+
+    static let headerSize = 8
+    static let instanceSize = 48
+    static let memoSize = 32
+
+    init() {
+        instances.reserveCapacity(16)
+        memos.reserveCapacity(16)
+        logs.reserveCapacity(8)
+        times.reserveCapacity(64)
+        bytes.reserveCapacity(4096)
+    }
+
+    func clear() {
+        instances.removeAll(keepingCapacity: true)
+        memos.removeAll(keepingCapacity: true)
+        logs.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        changed = false
+    }
+
+    var isEmpty: Bool { instances.isEmpty && memos.isEmpty && logs.isEmpty }
+
+    @inline(__always) static func pad8(_ n: Int) -> Int { (n + 7) & ~7 }
+
+    /// Reads a blob written by `encode`.
+    func decode(_ blob: UnsafeRawPointer) {
+        clear()
+        let instanceCount = Int(blob.load(fromByteOffset: 4, as: UInt16.self))
+        let memoCount = Int(blob.load(fromByteOffset: 6, as: UInt8.self))
+        let logCount = Int(blob.load(fromByteOffset: 7, as: UInt8.self))
+        var p = blob + Self.headerSize
+        for _ in 0..<instanceCount {
+            let keyCount = Int(p.load(fromByteOffset: 36, as: UInt16.self))
+            let contextCount = Int(p.load(fromByteOffset: 44, as: UInt32.self))
+            let keyStart = bytes.count
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p + Self.instanceSize, count: keyCount))
+            let contextStart = bytes.count
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p + Self.instanceSize + Self.pad8(keyCount),
+                                                            count: contextCount))
+            instances.append(Instance(
+                journeyHash: p.load(as: UInt32.self), stepHash: p.load(fromByteOffset: 4, as: UInt32.self),
+                entries: p.load(fromByteOffset: 8, as: UInt32.self), variantHash: p.load(fromByteOffset: 12, as: UInt32.self),
+                wake: p.load(fromByteOffset: 16, as: Int64.self), enteredAt: p.load(fromByteOffset: 24, as: Int64.self),
+                journey: Int(p.load(fromByteOffset: 32, as: UInt16.self)), step: Int(p.load(fromByteOffset: 34, as: UInt16.self)),
+                flags: Flags(rawValue: p.load(fromByteOffset: 38, as: UInt8.self)),
+                keyStart: keyStart, keyCount: keyCount, contextStart: contextStart, contextCount: contextCount,
+                keyHash: 0))
+            p += Self.instanceSize + Self.pad8(keyCount) + Self.pad8(contextCount)
+        }
+        for _ in 0..<memoCount {
+            memos.append(Memo(journeyHash: p.load(as: UInt32.self), entries: p.load(fromByteOffset: 4, as: UInt32.self),
+                              keyHash: p.load(fromByteOffset: 8, as: UInt64.self),
+                              lastEntry: p.load(fromByteOffset: 16, as: Int64.self),
+                              lastExit: p.load(fromByteOffset: 24, as: Int64.self)))
+            p += Self.memoSize
+        }
+        for _ in 0..<logCount {
+            let count = Int(p.load(fromByteOffset: 4, as: UInt16.self))
+            logs.append(SendLog(channelHash: p.load(as: UInt32.self), start: times.count, count: count))
+            for k in 0..<count { times.append(p.load(fromByteOffset: 8 + 8 * k, as: Int64.self)) }
+            p += 8 + 8 * count
+        }
+        // Keys are hashed here, once, for matching and ids.
+        bytes.withUnsafeBytes { raw in
+            for i in instances.indices where instances[i].keyCount > 0 {
+                instances[i].keyHash = XXH64.hash(
+                    UnsafeRawBufferPointer(rebasing: raw[instances[i].keyStart..<(instances[i].keyStart + instances[i].keyCount)]),
+                    seed: 0)
+            }
+        }
+    }
+
+    /// Bytes `encode` writes (ended instances left out).
+    var encodedSize: Int {
+        var n = Self.headerSize
+        for i in instances where !i.flags.contains(.ended) {
+            n += Self.instanceSize + Self.pad8(i.keyCount) + Self.pad8(i.contextCount)
+        }
+        n += Self.memoSize * memos.count
+        for log in logs where log.count > 0 { n += 8 + 8 * log.count }
+        return n
+    }
+
+    /// Writes the state into `blob` (at least `encodedSize` bytes, `capacity` of them its own).
+    func encode(into blob: UnsafeMutableRawPointer, capacity: Int) {
+        let kept = instances.reduce(0) { $0 + ($1.flags.contains(.ended) ? 0 : 1) }
+        precondition(kept <= Int(UInt16.max) && memos.count <= 255 && logs.count <= 255, "journey state limits")
+        blob.storeBytes(of: UInt32(capacity), as: UInt32.self)
+        blob.storeBytes(of: UInt16(kept), toByteOffset: 4, as: UInt16.self)
+        blob.storeBytes(of: UInt8(memos.count), toByteOffset: 6, as: UInt8.self)
+        blob.storeBytes(of: UInt8(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 7, as: UInt8.self)
+        var p = blob + Self.headerSize
+        bytes.withUnsafeBytes { raw in
+            for i in instances where !i.flags.contains(.ended) {
+                p.storeBytes(of: i.journeyHash, as: UInt32.self)
+                p.storeBytes(of: i.stepHash, toByteOffset: 4, as: UInt32.self)
+                p.storeBytes(of: i.entries, toByteOffset: 8, as: UInt32.self)
+                p.storeBytes(of: i.variantHash, toByteOffset: 12, as: UInt32.self)
+                p.storeBytes(of: i.wake, toByteOffset: 16, as: Int64.self)
+                p.storeBytes(of: i.enteredAt, toByteOffset: 24, as: Int64.self)
+                p.storeBytes(of: UInt16(i.journey), toByteOffset: 32, as: UInt16.self)
+                p.storeBytes(of: UInt16(i.step), toByteOffset: 34, as: UInt16.self)
+                p.storeBytes(of: UInt16(i.keyCount), toByteOffset: 36, as: UInt16.self)
+                p.storeBytes(of: (i.flags.subtracting(.transient)).rawValue, toByteOffset: 38, as: UInt8.self)
+                p.storeBytes(of: UInt8(0), toByteOffset: 39, as: UInt8.self)
+                p.storeBytes(of: UInt32(0), toByteOffset: 40, as: UInt32.self)
+                p.storeBytes(of: UInt32(i.contextCount), toByteOffset: 44, as: UInt32.self)
+                var q = p + Self.instanceSize
+                let keyPadded = Self.pad8(i.keyCount)
+                q.initializeMemory(as: UInt8.self, repeating: 0, count: keyPadded + Self.pad8(i.contextCount))
+                if i.keyCount > 0 { q.copyMemory(from: raw.baseAddress! + i.keyStart, byteCount: i.keyCount) }
+                q += keyPadded
+                if i.contextCount > 0 { q.copyMemory(from: raw.baseAddress! + i.contextStart, byteCount: i.contextCount) }
+                p += Self.instanceSize + keyPadded + Self.pad8(i.contextCount)
+            }
+        }
+        for m in memos {
+            p.storeBytes(of: m.journeyHash, as: UInt32.self)
+            p.storeBytes(of: m.entries, toByteOffset: 4, as: UInt32.self)
+            p.storeBytes(of: m.keyHash, toByteOffset: 8, as: UInt64.self)
+            p.storeBytes(of: m.lastEntry, toByteOffset: 16, as: Int64.self)
+            p.storeBytes(of: m.lastExit, toByteOffset: 24, as: Int64.self)
+            p += Self.memoSize
+        }
+        for log in logs where log.count > 0 {
+            p.storeBytes(of: log.channelHash, as: UInt32.self)
+            p.storeBytes(of: UInt16(log.count), toByteOffset: 4, as: UInt16.self)
+            p.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            for k in 0..<log.count {
+                p.storeBytes(of: times[log.start + k], toByteOffset: 8 + 8 * k, as: Int64.self)
+            }
+            p += 8 + 8 * log.count
+        }
+    }
+
+    // MARK: - Access
+
+    /// The bytes of instance `i`'s key.
+    func withKey<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let instance = instances[i]
+        return bytes.withUnsafeBytes { raw in
+            body(UnsafeRawBufferPointer(rebasing: raw[instance.keyStart..<(instance.keyStart + instance.keyCount)]))
+        }
+    }
+
+    /// Appends bytes (a key or context) and returns where they start.
+    func store(_ raw: UnsafeRawBufferPointer) -> Int {
+        let start = bytes.count
+        bytes.append(contentsOf: raw)
+        return start
+    }
+
+    func memoIndex(journeyHash: UInt32, keyHash: UInt64) -> Int? {
+        var m = 0
+        while m < memos.count {
+            if memos[m].journeyHash == journeyHash && memos[m].keyHash == keyHash { return m }
+            m += 1
+        }
+        return nil
+    }
+
+    func logIndex(channelHash: UInt32) -> Int? {
+        var l = 0
+        while l < logs.count {
+            if logs[l].channelHash == channelHash { return l }
+            l += 1
+        }
+        return nil
+    }
+
+    /// The earliest wake of the running instances (Int64.max: none).
+    var earliestWake: Int64 {
+        var w = Int64.max
+        for i in instances where !i.flags.contains(.ended) && i.wake < w { w = i.wake }
+        return w
+    }
+}

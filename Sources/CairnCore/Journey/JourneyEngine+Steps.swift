@@ -1,0 +1,458 @@
+extension JourneyEngine {
+    // MARK: - Entering
+
+    /// An event matched journey `j`'s entry: starts an instance if the re-entry rules allow.
+    func enter(journey j: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+        let journey = journeys[j]
+        let t = context.activation.eventTime
+        // The key, as text: a string as is, any other value as its JSON text; none (an error,
+        // a missing field, null) means no entry.
+        let keyStart = work.bytes.count
+        var keyCount = 0
+        if let key = journey.key {
+            guard appendKey(key, context.activation) else { return }
+            keyCount = work.bytes.count - keyStart
+            if keyCount == 0 || keyCount > StateStore.maxKeyLength {
+                work.bytes.removeLast(keyCount)
+                return
+            }
+        }
+        let keyHash: UInt64 = keyCount == 0 ? 0 : work.bytes.withUnsafeBytes {
+            XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[keyStart..<(keyStart + keyCount)]), seed: 0)
+        }
+        func refuse() {
+            work.bytes.removeLast(keyCount)
+        }
+        var running = 0
+        for instance in work.instances
+        where instance.journey == j && instance.keyHash == keyHash && instance.keyCount == keyCount
+            && !instance.flags.contains(.ended) {
+            running += 1
+        }
+        let memo = work.memoIndex(journeyHash: journey.nameHash, keyHash: keyHash)
+        switch journey.reentry.mode {
+        case .never where memo != nil || running > 0: return refuse()
+        case .afterExit where running > 0: return refuse()
+        default: break
+        }
+        if running >= Self.instanceLimit {
+            refusedEntries += 1
+            return refuse()
+        }
+        if let m = memo {
+            if let cooldown = journey.reentry.cooldown,
+               t.subtractingReportingOverflow(work.memos[m].lastEntry).partialValue < cooldown {
+                return refuse()
+            }
+            if let max = journey.reentry.max, Int(work.memos[m].entries) >= max { return refuse() }
+        }
+        let number = (memo.map { work.memos[$0].entries } ?? 0) &+ 1
+        if let m = memo {
+            work.memos[m].entries = number
+            work.memos[m].lastEntry = t
+            work.memos[m].lastExit = .min
+        } else {
+            work.memos.append(CustomerJourneys.Memo(journeyHash: journey.nameHash, entries: number, keyHash: keyHash,
+                                                    lastEntry: t, lastExit: .min))
+        }
+        let contextStart = work.bytes.count
+        capture(capturePlans[j], context.activation)
+        work.instances.append(CustomerJourneys.Instance(
+            journeyHash: journey.nameHash, stepHash: journey.steps[0].nameHash, entries: number, variantHash: 0,
+            wake: .max, enteredAt: t, journey: j, step: 0, flags: [],
+            keyStart: keyStart, keyCount: keyCount, contextStart: contextStart,
+            contextCount: work.bytes.count - contextStart, keyHash: keyHash))
+        work.changed = true
+        let i = work.instances.count - 1
+        records.enter(self, instance: i)
+        try run(instance: i, from: 0, customer: customer, context: &context)
+    }
+
+    /// Appends the key's text to `work.bytes`; false when the key has no value.
+    private func appendKey(_ key: Program, _ activation: Activation) -> Bool {
+        let value = key.evaluate(activation, scratch: scratch)
+        switch value {
+        case .error, .null:
+            return false
+        case .string(let span):
+            key.withEvaluator(activation, scratch) { evaluator in
+                evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
+            }
+            return true
+        default:
+            return key.withEvaluator(activation, scratch) { $0.render(value, into: &work.bytes) }
+        }
+    }
+
+    /// Appends to `work.bytes` the captured event: a JSON object holding the event's values
+    /// at the paths of `plan` (see `capturePlans`).
+    private func capture(_ plan: [FieldID], _ activation: Activation) {
+        guard !plan.isEmpty else { return }
+        let paths = pipeline.fields.paths
+        let line = activation.line
+        if paths[plan[0]].isEmpty {
+            work.bytes.append(contentsOf: line)
+            return
+        }
+        var open: [String] = []
+        var first = [true]
+        work.bytes.append(UInt8(ascii: "{"))
+        for id in plan {
+            let path = paths[id]
+            let value = activation.fields[id]
+            guard value.isPresent else { continue }
+            var common = 0
+            while common < open.count, common < path.count - 1, open[common] == path[common] { common += 1 }
+            while open.count > common {
+                open.removeLast()
+                first.removeLast()
+                work.bytes.append(UInt8(ascii: "}"))
+            }
+            while open.count < path.count - 1 {
+                let name = path[open.count]
+                if !first[first.count - 1] { work.bytes.append(UInt8(ascii: ",")) }
+                first[first.count - 1] = false
+                work.bytes.append(contentsOf: Array(JSONText.quoted(name).utf8))
+                work.bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
+                open.append(name)
+                first.append(true)
+            }
+            if !first[first.count - 1] { work.bytes.append(UInt8(ascii: ",")) }
+            first[first.count - 1] = false
+            work.bytes.append(contentsOf: Array(JSONText.quoted(path[path.count - 1]).utf8))
+            work.bytes.append(UInt8(ascii: ":"))
+            let quoted = value.kind == .string ? 1 : 0
+            work.bytes.append(contentsOf: UnsafeRawBufferPointer(
+                rebasing: line[(Int(value.start) - quoted)..<(Int(value.end) + quoted)]))
+        }
+        while !open.isEmpty {
+            open.removeLast()
+            work.bytes.append(UInt8(ascii: "}"))
+        }
+        work.bytes.append(UInt8(ascii: "}"))
+    }
+
+    // MARK: - Running steps
+
+    /// Runs instance `i` from step `s` until it waits or ends.
+    func run(instance i: Int, from start: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+        let j = work.instances[i].journey
+        let steps = journeys[j].steps
+        let t = context.activation.eventTime
+        var s = start
+        work.changed = true
+        while true {
+            work.instances[i].step = s
+            work.instances[i].stepHash = steps[s].nameHash
+            switch steps[s].op {
+            case .send(let send):
+                switch try decide(send, instance: i, customer: customer, context: &context) {
+                case .wait: return
+                case .goOn: s = send.next
+                }
+            case .wait(let nanos, _):
+                let (wake, overflow) = t.addingReportingOverflow(nanos)
+                park(i, until: overflow ? .max - 1 : wake)
+                return
+            case .waitUntil(let minute, let days, let next):
+                let zone = customerZone(pipeline.timezone, context.activation)
+                guard let wake = LocalTime.next(minute: minute, days: days.rawValue, atOrAfter: t, in: zone), wake > t else {
+                    s = next
+                    continue
+                }
+                park(i, until: wake)
+                return
+            case .waitFor(_, let timeout, _, _):
+                let (wake, overflow) = t.addingReportingOverflow(timeout)
+                park(i, until: overflow ? .max - 1 : wake)
+                return
+            case .branch(let arms, let otherwise):
+                let activation = journeyActivation(context.activation, instance: i)
+                s = otherwise
+                for arm in arms where arm.when.matches(activation, scratch: scratch) {
+                    s = arm.target
+                    break
+                }
+            case .split(let split):
+                let instance = work.instances[i]
+                var mixed: (UInt64, UInt64) = (customer.hash.littleEndian, instance.keyHash.littleEndian)
+                let bucket = withUnsafeBytes(of: &mixed) { XXH64.hash($0, seed: split.salt) } % split.total
+                var chosen = split.variants.count - 1
+                for (v, variant) in split.variants.enumerated() where bucket < variant.upper {
+                    chosen = v
+                    break
+                }
+                let variant = split.variants[chosen]
+                work.instances[i].variantHash = variant.nameHash
+                if variant.holdout { work.instances[i].flags.insert(.holdout) }
+                s = variant.target
+            case .exit(let reason):
+                end(instance: i, reason: reason, time: t)
+                return
+            case .complete:
+                end(instance: i, reason: "completed", time: t)
+                return
+            }
+        }
+    }
+
+    /// Instance `i` waits at its current step until `wake`.
+    private func park(_ i: Int, until wake: Int64) {
+        work.instances[i].wake = wake
+        work.instances[i].flags.insert(.scheduled)
+        work.changed = true
+    }
+
+    /// Instance `i` leaves its journey.
+    func end(instance i: Int, reason: String, time: Int64) {
+        work.instances[i].flags.insert(.ended)
+        work.instances[i].wake = .max
+        work.changed = true
+        let instance = work.instances[i]
+        if let m = work.memoIndex(journeyHash: instance.journeyHash, keyHash: instance.keyHash) {
+            work.memos[m].lastExit = time
+        }
+        records.exit(self, instance: i, reason: reason)
+    }
+
+    // MARK: - Events and timers for running instances
+
+    /// An event of the customer reaches running instance `i`: its goal, its exit condition, then
+    /// its wait (a `wait_for` that the event matches; a send that `hold` held).
+    func onEvent(instance i: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+        let j = work.instances[i].journey
+        let journey = journeys[j]
+        let t = context.activation.eventTime
+        var activation = journeyActivation(context.activation, instance: i)
+        if let goal = journey.goal, !work.instances[i].flags.contains(.goalReached),
+           goal.within.map({ t.subtractingReportingOverflow(work.instances[i].enteredAt).partialValue < $0 }) ?? true,
+           goal.when.matches(activation, scratch: scratch) {
+            records.goal(self, instance: i)
+            if !goal.continues {
+                end(instance: i, reason: "goal", time: t)
+                return
+            }
+            work.instances[i].flags.insert(.goalReached)
+            work.changed = true
+            activation = journeyActivation(context.activation, instance: i)
+        }
+        if let exit = journey.exit, exit.matches(activation, scratch: scratch) {
+            end(instance: i, reason: "exit", time: t)
+            return
+        }
+        switch journey.steps[work.instances[i].step].op {
+        case .waitFor(let event, _, let then, _):
+            guard event.matches(activation, scratch: scratch) else { return }
+            // The event that ended the wait is the one later steps read.
+            let contextStart = work.bytes.count
+            capture(capturePlans[j], context.activation)
+            work.instances[i].contextStart = contextStart
+            work.instances[i].contextCount = work.bytes.count - contextStart
+            work.instances[i].wake = .max
+            try run(instance: i, from: then, customer: customer, context: &context)
+        case .send(let send) where work.instances[i].flags.contains(.held):
+            guard let hold = journey.hold, !hold.when.matches(activation, scratch: scratch) else { return }
+            switch try decide(send, instance: i, customer: customer, context: &context) {
+            case .wait: return
+            case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
+            }
+        default:
+            return
+        }
+    }
+
+    /// Instance `i`'s wake time has come (`context` is the timer's, without an event).
+    func onTimer(instance i: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+        loadContext(of: i, into: &context)
+        let j = work.instances[i].journey
+        let step = work.instances[i].step
+        work.instances[i].wake = .max
+        work.changed = true
+        switch journeys[j].steps[step].op {
+        case .wait(_, let next), .waitUntil(_, _, let next):
+            try run(instance: i, from: next, customer: customer, context: &context)
+        case .waitFor(_, _, _, let otherwise):
+            try run(instance: i, from: otherwise, customer: customer, context: &context)
+        case .send(let send):
+            switch try decide(send, instance: i, customer: customer, context: &context, timerDue: true) {
+            case .wait: return
+            case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
+            }
+        case .branch, .split, .exit, .complete:
+            // Instances wait only at waits and sends; a state written otherwise moves on.
+            try run(instance: i, from: step, customer: customer, context: &context)
+        }
+    }
+
+    // MARK: - Sends
+
+    enum SendOutcome { case wait, goOn }
+
+    /// Applies the channel's and journey's policies to a send of instance `i`, in order:
+    /// holdout, consent, hold, quiet hours; the cap is decided when the moment ends
+    /// (`RecordWriter.endMoment`), by priority.
+    ///
+    /// - Parameter timerDue: the instance's wake time has come (the hold's maximum, or the end
+    ///   of quiet hours).
+    func decide(_ send: CompiledPipeline.Send, instance i: Int, customer: Customer, context: inout Context,
+                timerDue: Bool = false) throws(JourneyFailure) -> SendOutcome {
+        let j = work.instances[i].journey
+        let journey = journeys[j]
+        let channel = pipeline.channels[send.channel]
+        let t = context.activation.eventTime
+        let flags = work.instances[i].flags
+        work.instances[i].flags.subtract([.held, .deferred])
+        if flags.contains(.holdout) {
+            records.send(self, instance: i, send: send, decision: .skip("holdout"), activation: context.activation)
+            return .goOn
+        }
+        if let consent = channel.consent, !consent.matches(context.activation, scratch: scratch) {
+            records.send(self, instance: i, send: send, decision: .skip("no_consent"), activation: context.activation)
+            return .goOn
+        }
+        if let hold = journey.hold, hold.when.matches(journeyActivation(context.activation, instance: i), scratch: scratch) {
+            switch hold.mode {
+            case .skip:
+                records.send(self, instance: i, send: send, decision: .skip("hold"), activation: context.activation)
+                return .goOn
+            case .wait:
+                if flags.contains(.held) {
+                    let deadline = work.instances[i].wake
+                    if timerDue || deadline <= t {
+                        records.send(self, instance: i, send: send, decision: .skip("hold"), activation: context.activation)
+                        return .goOn
+                    }
+                    work.instances[i].flags.insert(.held)
+                    work.instances[i].wake = deadline
+                    return .wait
+                }
+                let (deadline, overflow) = t.addingReportingOverflow(hold.max)
+                work.instances[i].flags.insert(.held)
+                park(i, until: overflow ? .max - 1 : deadline)
+                return .wait
+            }
+        }
+        if let quiet = channel.quiet {
+            let zone = customerZone(channel.timezone, context.activation)
+            if let end = LocalTime.quietEnd(start: quiet.start, end: quiet.end, at: t, in: zone) {
+                switch quiet.mode {
+                case .drop:
+                    records.send(self, instance: i, send: send, decision: .skip("quiet_hours"), activation: context.activation)
+                    return .goOn
+                case .defer:
+                    work.instances[i].flags.insert(.deferred)
+                    park(i, until: end)
+                    return .wait
+                }
+            }
+        }
+        if let cap = channel.cap {
+            var windowStart: Int64
+            switch cap.period {
+            case .rolling(let nanos):
+                windowStart = t.subtractingReportingOverflow(nanos).partialValue &+ 1
+            case .calendarDays(let days):
+                windowStart = LocalTime.calendarStart(days: days, at: t, in: customerZone(channel.timezone, context.activation))
+            }
+            records.send(self, instance: i, send: send, decision: .capped(windowStart: windowStart),
+                         activation: context.activation)
+        } else {
+            records.send(self, instance: i, send: send, decision: .action, activation: context.activation)
+        }
+        return .goOn
+    }
+
+    /// Sends of channel `c` in the customer's log at or after `windowStart`.
+    func sentSince(_ windowStart: Int64, channel c: Int) -> Int {
+        guard let l = work.logIndex(channelHash: channelHashes[c]) else { return 0 }
+        let log = work.logs[l]
+        var n = 0
+        for k in 0..<log.count where work.times[log.start + k] >= windowStart { n += 1 }
+        return n
+    }
+
+    /// Adds a send at `time` to channel `c`'s log.
+    func logSend(_ time: Int64, channel c: Int) {
+        let hash = channelHashes[c]
+        let start = work.times.count
+        if let l = work.logIndex(channelHash: hash) {
+            let log = work.logs[l]
+            for k in 0..<log.count { work.times.append(work.times[log.start + k]) }
+            work.times.append(time)
+            work.logs[l] = CustomerJourneys.SendLog(channelHash: hash, start: start, count: log.count + 1)
+        } else {
+            work.times.append(time)
+            work.logs.append(CustomerJourneys.SendLog(channelHash: hash, start: start, count: 1))
+        }
+        work.changed = true
+    }
+
+    // MARK: - What expressions see
+
+    /// `activation` with `journey.*` bound to instance `i`.
+    func journeyActivation(_ activation: Activation, instance i: Int) -> Activation {
+        let text = profile?.text ?? ownText
+        text.truncate(to: textBase)
+        let instance = work.instances[i]
+        if instance.keyCount > 0 {
+            let start = work.bytes.withUnsafeBytes {
+                text.append(UnsafeRawBufferPointer(rebasing: $0[instance.keyStart..<(instance.keyStart + instance.keyCount)]))
+            }
+            journeyValues[0] = .string(StringSpan(origin: .variables, escaped: false, start: start, count: Int32(instance.keyCount)))
+        } else {
+            journeyValues[0] = .null
+        }
+        journeyValues[1] = .timestamp(instance.enteredAt)
+        if instance.variantHash != 0, let name = variantName(journey: instance.journey, hash: instance.variantHash) {
+            let start = name.withUnsafeBytes { text.append($0) }
+            journeyValues[2] = .string(StringSpan(origin: .variables, escaped: false, start: start, count: Int32(name.count)))
+        } else {
+            journeyValues[2] = .null
+        }
+        let step = stepNames[instance.journey][instance.step]
+        let stepStart = step.withUnsafeBytes { text.append($0) }
+        journeyValues[3] = .string(StringSpan(origin: .variables, escaped: false, start: stepStart, count: Int32(step.count)))
+        journeyValues[4] = .int(Int64(instance.entries))
+        var bound = activation
+        bound.variableText = text.bytes
+        bound.journeyValues = UnsafePointer(journeyValues)
+        return bound
+    }
+
+    /// The name of a variant of journey `j` by its hash.
+    func variantName(journey j: Int, hash: UInt32) -> [UInt8]? {
+        variantNames[j][hash]
+    }
+
+    /// The zone `timezone` names for this customer, else the default zone.
+    func customerZone(_ timezone: Program?, _ activation: Activation) -> CELTimeZone {
+        guard let timezone else { return pipeline.defaultZone }
+        let value = timezone.evaluate(activation, scratch: scratch)
+        guard case .string(let span) = value else { return pipeline.defaultZone }
+        return timezone.withEvaluator(activation, scratch) { evaluator in
+            evaluator.withDecoded(span) { zones.zone(named: $0) }
+        } ?? pipeline.defaultZone
+    }
+
+    /// Points `context` at instance `i`'s captured event, scanned.
+    func loadContext(of i: Int, into context: inout Context) {
+        let instance = work.instances[i]
+        let count = max(2, instance.contextCount)
+        if contextLine.count < count {
+            contextLine.deallocate()
+            contextLine = .allocate(byteCount: max(count, 2 * contextLine.count), alignment: 16)
+        }
+        if instance.contextCount > 0 {
+            work.bytes.withUnsafeBytes {
+                contextLine.baseAddress!.copyMemory(from: $0.baseAddress! + instance.contextStart, byteCount: instance.contextCount)
+            }
+        } else {
+            contextLine[0] = UInt8(ascii: "{")
+            contextLine[1] = UInt8(ascii: "}")
+        }
+        let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(contextLine)[0..<count])
+        _ = contextScanner.scan(line, into: contextValues)
+        context.activation.line = line
+        context.activation.fields = UnsafePointer(contextValues)
+    }
+}

@@ -1,0 +1,346 @@
+/// The kinds of records `cairn run` writes (`--emit`).
+public struct RecordKinds: OptionSet, Sendable, Equatable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let action = RecordKinds(rawValue: 1)
+    public static let skip = RecordKinds(rawValue: 2)
+    public static let enter = RecordKinds(rawValue: 4)
+    public static let exit = RecordKinds(rawValue: 8)
+    public static let goal = RecordKinds(rawValue: 16)
+    public static let erased = RecordKinds(rawValue: 32)
+    public static let all: RecordKinds = [.action, .skip, .enter, .exit, .goal, .erased]
+
+    /// The names `--emit` takes, in record order.
+    public static let names: [(String, RecordKinds)] = [
+        ("action", .action), ("skip", .skip), ("enter", .enter), ("exit", .exit), ("goal", .goal), ("erased", .erased),
+    ]
+}
+
+/// Writes a moment's records, in the order they arose, once its sends have been decided.
+///
+/// Every record is one JSON object with a fixed key order (docs/records.md):
+///
+///     {"kind":"action","id":…,"time":…,"customer":…,"journey":…,"instance":…,"step":…,
+///      "channel":…,"template":…,"data":{…},"variant":…}
+///
+/// The `id` is XXH64 (hex) over the journey's and step's name hashes, the customer's and the
+/// key's hashes, the entry time and number, and the kind of record (a send's action and skip
+/// share one): a re-run or a resume writes the same ids, and no two records of a run share one.
+final class RecordWriter {
+    let output: OutputSink
+    let emit: RecordKinds
+    /// Records written.
+    private(set) var written = 0
+
+    enum Kind: UInt8 { case enter, exit, goal, erased, send }
+
+    /// How a send was decided when it was asked for.
+    enum Decision {
+        case action
+        case skip(String)
+        /// Sent if the channel's cap allows: sends since `windowStart` (inclusive) count.
+        case capped(windowStart: Int64)
+    }
+
+    /// One record of the moment: finished bytes, or a send to finish at the end.
+    struct Piece {
+        var kind: Kind
+        /// Finished records: the whole text. Sends: `,"id":…` up to the template.
+        var base: Range<Int>
+        var data: Range<Int> = 0..<0
+        var variant: Range<Int> = 0..<0
+        var decision: Decision = .action
+        var channel = 0
+        var priority = 0
+        var order = 0
+    }
+
+    private var pieces: [Piece] = []
+    private var buffer: [UInt8] = []
+    /// The moment's customer and time.
+    private var customerText: [UInt8] = []
+    private var customerHash: UInt64 = 0
+    private var time: Int64 = 0
+    private var timeText: [UInt8] = []
+    private let timeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+    /// For a customer read from the state: its key re-escaped.
+    private let escapeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: StateStore.maxKeyLength * 6 + 16, alignment: 8)
+    private var sendOrder: [Int] = []
+    /// Per channel: sends granted in this moment (zero between moments).
+    private var granted: [Int] = []
+
+    init(output: OutputSink, emit: RecordKinds) {
+        self.output = output
+        self.emit = emit
+        pieces.reserveCapacity(64)
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        timeScratch.deallocate()
+        escapeScratch.deallocate()
+    }
+
+    /// A stored customer (for a timer's moment): the key as JSON string content.
+    func customer(key: UnsafeRawBufferPointer, payload: UnsafeMutableRawPointer) -> JourneyEngine.Customer {
+        let n = JSONString.escape(key, into: escapeScratch) ?? 0
+        return JourneyEngine.Customer(key: key, hash: XXH64.hash(key, seed: 0),
+                                      text: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]), payload: payload)
+    }
+
+    func beginMoment(customer: JourneyEngine.Customer, time: Int64) {
+        pieces.removeAll(keepingCapacity: true)
+        buffer.removeAll(keepingCapacity: true)
+        customerText.removeAll(keepingCapacity: true)
+        customerText.append(contentsOf: customer.text)
+        customerHash = customer.hash
+        if time != self.time || timeText.isEmpty {
+            self.time = time
+            let n = EventTime.formatRFC3339(time, into: timeScratch)
+            timeText.removeAll(keepingCapacity: true)
+            timeText.append(contentsOf: UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]))
+        }
+    }
+
+    // MARK: - Records
+
+    func enter(_ engine: JourneyEngine, instance i: Int) {
+        guard emit.contains(.enter) else { return }
+        let start = buffer.count
+        head("enter", engine, instance: i, step: 0, group: 1)
+        put(",\"entry\":")
+        put(String(engine.work.instances[i].entries))
+        put("}\n")
+        pieces.append(Piece(kind: .enter, base: start..<buffer.count))
+    }
+
+    func exit(_ engine: JourneyEngine, instance i: Int, reason: String) {
+        guard emit.contains(.exit) else { return }
+        let instance = engine.work.instances[i]
+        let start = buffer.count
+        head("exit", engine, instance: i, step: 0, group: 3)
+        put(",\"step\":")
+        if instance.flags.contains(.stepRemoved) { put("null") } else { buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step]) }
+        put(",\"reason\":")
+        string(Array(reason.utf8))
+        put("}\n")
+        pieces.append(Piece(kind: .exit, base: start..<buffer.count))
+    }
+
+    func goal(_ engine: JourneyEngine, instance i: Int) {
+        guard emit.contains(.goal) else { return }
+        let start = buffer.count
+        head("goal", engine, instance: i, step: 0, group: 4)
+        variant(engine, instance: i)
+        put("}\n")
+        pieces.append(Piece(kind: .goal, base: start..<buffer.count))
+    }
+
+    func erased() {
+        guard emit.contains(.erased) else { return }
+        let start = buffer.count
+        put("{\"kind\":\"erased\",\"id\":\"")
+        var key: (UInt64, Int64, UInt64) = (customerHash.littleEndian, time.littleEndian, UInt64(5).littleEndian)
+        hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
+        put("\",\"time\":\"")
+        buffer.append(contentsOf: timeText)
+        put("\",\"customer\":\"")
+        buffer.append(contentsOf: customerText)
+        put("\"}\n")
+        pieces.append(Piece(kind: .erased, base: start..<buffer.count))
+    }
+
+    /// A send of instance `i`, decided now (`.action`, `.skip`) or when the moment ends
+    /// (`.capped`). Its `data` is evaluated now.
+    func send(_ engine: JourneyEngine, instance i: Int, send: CompiledPipeline.Send, decision: Decision,
+              activation: Activation) {
+        let wanted: RecordKinds
+        switch decision {
+        case .action: wanted = .action
+        case .skip: wanted = .skip
+        case .capped: wanted = [.action, .skip]
+        }
+        let capped: Bool
+        if case .capped = decision { capped = true } else { capped = false }
+        guard capped || emit.contains(wanted) else { return }
+        let instance = engine.work.instances[i]
+        let start = buffer.count
+        head(nil, engine, instance: i, step: engine.journeys[instance.journey].steps[instance.step].nameHash, group: 2)
+        put(",\"step\":")
+        buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step])
+        put(",\"channel\":")
+        buffer.append(contentsOf: engine.channelNames[send.channel])
+        put(",\"template\":")
+        buffer.append(contentsOf: engine.templates[instance.journey][instance.step])
+        let base = start..<buffer.count
+        let dataStart = buffer.count
+        if !send.data.isEmpty {
+            let bound = engine.journeyActivation(activation, instance: i)
+            put(",\"data\":{")
+            for (k, field) in send.data.enumerated() {
+                if k > 0 { put(",") }
+                string(Array(field.name.utf8))
+                put(":")
+                let value = field.value.evaluate(bound, scratch: engine.scratch)
+                let ok = field.value.withEvaluator(bound, engine.scratch) { $0.render(value, into: &buffer) }
+                if !ok { put("null") }
+            }
+            put("}")
+        }
+        let data = dataStart..<buffer.count
+        let variantStart = buffer.count
+        variant(engine, instance: i)
+        pieces.append(Piece(kind: .send, base: base, data: data, variant: variantStart..<buffer.count,
+                            decision: decision, channel: send.channel,
+                            priority: engine.journeys[instance.journey].priority, order: pieces.count))
+    }
+
+    // MARK: - Ending the moment
+
+    /// Decides the capped sends (higher priority first, then in the order asked), logs the
+    /// sends that go out, and writes the moment's records.
+    func endMoment(engine: JourneyEngine) throws(JourneyFailure) {
+        guard !pieces.isEmpty else { return }
+        sendOrder.removeAll(keepingCapacity: true)
+        for (p, piece) in pieces.enumerated() {
+            if piece.kind == .send, case .capped = piece.decision { sendOrder.append(p) }
+        }
+        if !sendOrder.isEmpty {
+            sendOrder.sort { (pieces[$0].priority, -$0) > (pieces[$1].priority, -$1) }
+            if granted.count < engine.pipeline.channels.count {
+                granted = [Int](repeating: 0, count: engine.pipeline.channels.count)
+            }
+            for p in sendOrder {
+                let c = pieces[p].channel
+                guard case .capped(let windowStart) = pieces[p].decision, let cap = engine.pipeline.channels[c].cap else {
+                    continue
+                }
+                // Sends logged earlier in this moment count too.
+                let sent = engine.sentSince(windowStart, channel: c)
+                if sent < cap.count {
+                    pieces[p].decision = .action
+                    engine.logSend(time, channel: c)
+                    granted[c] += 1
+                } else {
+                    // Full before this moment: the cap; filled by sends of higher priority in
+                    // this moment: the priority.
+                    pieces[p].decision = .skip(sent - granted[c] >= cap.count ? "frequency_cap" : "priority")
+                }
+            }
+            for p in sendOrder { granted[pieces[p].channel] = 0 }
+        }
+        do {
+            for piece in pieces {
+                switch piece.kind {
+                case .send:
+                    switch piece.decision {
+                    case .action:
+                        guard emit.contains(.action) else { continue }
+                        try output.append(Self.actionHead)
+                        try write(piece.base)
+                        try write(piece.data)
+                        try write(piece.variant)
+                        try output.append(Self.close)
+                    case .skip(let reason):
+                        guard emit.contains(.skip) else { continue }
+                        try output.append(Self.skipHead)
+                        try write(piece.base)
+                        try write(piece.variant)
+                        try output.append(Self.reasonKey)
+                        try output.append(Array(reason.utf8))
+                        try output.append(Self.reasonClose)
+                    case .capped:
+                        continue
+                    }
+                default:
+                    try write(piece.base)
+                }
+                written += 1
+                try output.endRecord()
+            }
+        } catch {
+            throw .output(error)
+        }
+        pieces.removeAll(keepingCapacity: true)
+    }
+
+    private static let actionHead = Array("{\"kind\":\"action\"".utf8)
+    private static let skipHead = Array("{\"kind\":\"skip\"".utf8)
+    private static let close = Array("}\n".utf8)
+    private static let reasonKey = Array(",\"reason\":\"".utf8)
+    private static let reasonClose = Array("\"}\n".utf8)
+
+    private func write(_ range: Range<Int>) throws(OutputError) {
+        guard !range.isEmpty else { return }
+        let target = try output.reserve(range.count)
+        buffer.withUnsafeBytes { raw in
+            target.copyMemory(from: raw.baseAddress! + range.lowerBound, byteCount: range.count)
+        }
+        output.commit(range.count)
+    }
+
+    // MARK: - Pieces of text
+
+    /// `{"kind":"KIND","id":…,"time":…,"customer":…,"journey":…,"instance":…` (from `,"id"`
+    /// when `kind` is nil).
+    private func head(_ kind: String?, _ engine: JourneyEngine, instance i: Int, step: UInt32, group: UInt64) {
+        let instance = engine.work.instances[i]
+        if let kind {
+            put("{\"kind\":\"")
+            put(kind)
+            put("\"")
+        }
+        var key: (UInt32, UInt32, UInt64, UInt64, Int64, UInt64) = (
+            instance.journeyHash.littleEndian, step.littleEndian, customerHash.littleEndian, instance.keyHash.littleEndian,
+            instance.enteredAt.littleEndian, (UInt64(instance.entries) | group << 32).littleEndian)
+        put(",\"id\":\"")
+        hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
+        put("\",\"time\":\"")
+        buffer.append(contentsOf: timeText)
+        put("\",\"customer\":\"")
+        buffer.append(contentsOf: customerText)
+        put("\",\"journey\":")
+        buffer.append(contentsOf: engine.journeyNames[instance.journey])
+        put(",\"instance\":")
+        if instance.keyCount > 0 {
+            engine.work.withKey(i) { raw in
+                buffer.append(UInt8(ascii: "\""))
+                let n = JSONString.escape(raw, into: escapeScratch) ?? 0
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
+                buffer.append(UInt8(ascii: "\""))
+            }
+        } else {
+            put("null")
+        }
+    }
+
+    private func variant(_ engine: JourneyEngine, instance i: Int) {
+        let instance = engine.work.instances[i]
+        put(",\"variant\":")
+        if instance.variantHash != 0, let name = engine.variantName(journey: instance.journey, hash: instance.variantHash) {
+            string(name)
+        } else {
+            put("null")
+        }
+    }
+
+    private func put(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+    }
+
+    /// A JSON string of already-valid UTF-8 bytes.
+    private func string(_ bytes: [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        bytes.withUnsafeBytes { raw in
+            let n = JSONString.escape(raw, into: escapeScratch) ?? 0
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    private func hex(_ id: UInt64) {
+        let digits: StaticString = "0123456789abcdef"
+        let d = digits.utf8Start
+        for k in 0..<16 { buffer.append(d[Int((id >> UInt64(60 - 4 * k)) & 0xF)]) }
+    }
+}

@@ -17,6 +17,10 @@ public struct CompiledPipeline: Sendable {
     public var channels: [Channel] = []
     /// `erase:`: an event that matches purges its customer.
     public var erase: Program?
+    /// The pipeline's `timezone:`: each customer's IANA zone name, for `wait: { until }` (a
+    /// channel's own `timezone:` already folds it in, see `Channel.timezone`). nil: the
+    /// default zone for everyone.
+    public var timezone: Program?
     /// The zone of customers for whom `timezone:` gives no known zone name (and of all
     /// customers without `timezone:`): `default_timezone:`, else UTC.
     public var defaultZone: CELTimeZone = .utc

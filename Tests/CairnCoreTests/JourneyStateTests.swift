@@ -55,13 +55,12 @@ struct JourneyStateTests {
             let back = CustomerJourneys()
             back.decode(blob)
             #expect(back.instances.count == state.instances.count)
-            for (a, b) in zip(state.instances, back.instances) {
+            for (k, (a, b)) in zip(state.instances, back.instances).enumerated() {
                 #expect(a.journeyHash == b.journeyHash && a.stepHash == b.stepHash && a.entries == b.entries)
                 #expect(a.variantHash == b.variantHash && a.wake == b.wake && a.enteredAt == b.enteredAt)
                 #expect(a.journey == b.journey && a.step == b.step && a.flags == b.flags)
-                #expect(state.bytes[a.keyStart..<(a.keyStart + a.keyCount)] == back.bytes[b.keyStart..<(b.keyStart + b.keyCount)])
-                #expect(state.bytes[a.contextStart..<(a.contextStart + a.contextCount)]
-                    == back.bytes[b.contextStart..<(b.contextStart + b.contextCount)])
+                #expect(state.withKey(k) { Array($0) } == back.withKey(k) { Array($0) })
+                #expect(state.withContext(k) { Array($0) } == back.withContext(k) { Array($0) })
             }
             #expect(back.memos.map(\.keyHash) == state.memos.map(\.keyHash))
             #expect(back.memos.map(\.lastEntry) == state.memos.map(\.lastEntry))
@@ -70,10 +69,15 @@ struct JourneyStateTests {
                 #expect(a.channelHash == b.channelHash)
                 #expect(state.times[a.start..<(a.start + a.count)] == back.times[b.start..<(b.start + b.count)])
             }
-            // Encoding what was decoded gives the same bytes.
+            // Encoding what was decoded gives the same bytes, also in place over the block it
+            // was decoded from (which its keys and contexts point into).
             let again = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
             defer { again.deallocate() }
             back.encode(into: again, capacity: capacity)
+            #expect(memcmp(blob, again, size) == 0)
+            let inPlace = CustomerJourneys()
+            inPlace.decode(again)
+            inPlace.encode(into: again, capacity: capacity)
             #expect(memcmp(blob, again, size) == 0)
         }
     }

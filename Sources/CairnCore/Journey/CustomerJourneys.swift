@@ -33,6 +33,10 @@ final class CustomerJourneys {
         var keyCount: Int
         var contextStart: Int
         var contextCount: Int
+        /// Whether the key (the context) is still in the decoded blob, at `keyStart`
+        /// (`contextStart`) from its start, rather than in `bytes`: decoding copies nothing.
+        var keyInBlob = false
+        var contextInBlob = false
         /// XXH64 of the key, once `CustomerJourneys.keyHash(_:)` computed it (0 before, and for
         /// an unkeyed journey); not stored.
         var keyHash: UInt64
@@ -81,6 +85,8 @@ final class CustomerJourneys {
     /// Keys and contexts of `instances`.
     var bytes: [UInt8] = []
     var changed = false
+    /// The blob `decode` read, which keys and contexts may still point into.
+    private(set) var blob: UnsafeRawPointer?
 
     static let headerSize = 8
     static let instanceSize = 48
@@ -101,6 +107,7 @@ final class CustomerJourneys {
         times.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         changed = false
+        blob = nil
     }
 
     /// Whether nothing is left to keep: no running instance, memo or send log.
@@ -117,14 +124,12 @@ final class CustomerJourneys {
         let memoCount = Int(blob.load(fromByteOffset: 6, as: UInt8.self))
         let logCount = Int(blob.load(fromByteOffset: 7, as: UInt8.self))
         var p = blob + Self.headerSize
+        self.blob = blob
         for _ in 0..<instanceCount {
             let keyCount = Int(p.load(fromByteOffset: 36, as: UInt16.self))
             let contextCount = Int(p.load(fromByteOffset: 44, as: UInt32.self))
-            let keyStart = bytes.count
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p + Self.instanceSize, count: keyCount))
-            let contextStart = bytes.count
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p + Self.instanceSize + Self.pad8(keyCount),
-                                                            count: contextCount))
+            let keyStart = p + Self.instanceSize - blob
+            let contextStart = keyStart + Self.pad8(keyCount)
             instances.append(Instance(
                 journeyHash: p.load(as: UInt32.self), stepHash: p.load(fromByteOffset: 4, as: UInt32.self),
                 entries: p.load(fromByteOffset: 8, as: UInt32.self), variantHash: p.load(fromByteOffset: 12, as: UInt32.self),
@@ -132,7 +137,7 @@ final class CustomerJourneys {
                 journey: Int(p.load(fromByteOffset: 32, as: UInt16.self)), step: Int(p.load(fromByteOffset: 34, as: UInt16.self)),
                 flags: Flags(rawValue: p.load(fromByteOffset: 38, as: UInt8.self)),
                 keyStart: keyStart, keyCount: keyCount, contextStart: contextStart, contextCount: contextCount,
-                keyHash: 0))
+                keyInBlob: true, contextInBlob: true, keyHash: 0))
             p += Self.instanceSize + Self.pad8(keyCount) + Self.pad8(contextCount)
         }
         for _ in 0..<memoCount {
@@ -170,8 +175,32 @@ final class CustomerJourneys {
         return n
     }
 
-    /// Writes the state into `blob` (at least `encodedSize` bytes, `capacity` of them its own).
+    /// Copies the keys and contexts still in the decoded blob into `bytes`, so that the blob
+    /// may be overwritten or freed.
+    func detach() {
+        guard let blob else { return }
+        for i in instances.indices {
+            if instances[i].keyInBlob {
+                let start = bytes.count
+                bytes.append(contentsOf: UnsafeRawBufferPointer(start: blob + instances[i].keyStart, count: instances[i].keyCount))
+                instances[i].keyStart = start
+                instances[i].keyInBlob = false
+            }
+            if instances[i].contextInBlob {
+                let start = bytes.count
+                bytes.append(contentsOf: UnsafeRawBufferPointer(start: blob + instances[i].contextStart,
+                                                                count: instances[i].contextCount))
+                instances[i].contextStart = start
+                instances[i].contextInBlob = false
+            }
+        }
+        self.blob = nil
+    }
+
+    /// Writes the state into `blob` (at least `encodedSize` bytes, `capacity` of them its own),
+    /// which may be the block it was decoded from.
     func encode(into blob: UnsafeMutableRawPointer, capacity: Int) {
+        detach()
         let kept = instances.reduce(0) { $0 + ($1.flags.contains(.ended) ? 0 : 1) }
         precondition(kept <= Int(UInt16.max) && memos.count <= 255 && logs.count <= 255, "journey state limits")
         blob.storeBytes(of: UInt32(capacity), as: UInt32.self)
@@ -227,8 +256,22 @@ final class CustomerJourneys {
     /// The bytes of instance `i`'s key.
     func withKey<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let instance = instances[i]
+        if instance.keyInBlob, let blob {
+            return body(UnsafeRawBufferPointer(start: blob + instance.keyStart, count: instance.keyCount))
+        }
         return bytes.withUnsafeBytes { raw in
             body(UnsafeRawBufferPointer(rebasing: raw[instance.keyStart..<(instance.keyStart + instance.keyCount)]))
+        }
+    }
+
+    /// The bytes of instance `i`'s captured event.
+    func withContext<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let instance = instances[i]
+        if instance.contextInBlob, let blob {
+            return body(UnsafeRawBufferPointer(start: blob + instance.contextStart, count: instance.contextCount))
+        }
+        return bytes.withUnsafeBytes { raw in
+            body(UnsafeRawBufferPointer(rebasing: raw[instance.contextStart..<(instance.contextStart + instance.contextCount)]))
         }
     }
 

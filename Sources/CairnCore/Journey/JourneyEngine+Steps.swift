@@ -259,6 +259,7 @@ extension JourneyEngine {
             capture(journey: j, context.activation)
             work.instances[i].contextStart = contextStart
             work.instances[i].contextCount = work.bytes.count - contextStart
+            work.instances[i].contextInBlob = false
             work.instances[i].wake = .max
             try run(instance: i, from: then, customer: customer, context: &context)
             return
@@ -426,9 +427,7 @@ extension JourneyEngine {
         text.truncate(to: textBase)
         let instance = work.instances[i]
         if instance.keyCount > 0 {
-            let start = work.bytes.withUnsafeBytes {
-                text.append(UnsafeRawBufferPointer(rebasing: $0[instance.keyStart..<(instance.keyStart + instance.keyCount)]))
-            }
+            let start = work.withKey(i) { text.append($0) }
             journeyValues[0] = .string(StringSpan(origin: .variables, escaped: false, start: start, count: Int32(instance.keyCount)))
         } else {
             journeyValues[0] = .null
@@ -474,9 +473,7 @@ extension JourneyEngine {
             contextLine = .allocate(byteCount: max(count, 2 * contextLine.count), alignment: 16)
         }
         if instance.contextCount > 0 {
-            work.bytes.withUnsafeBytes {
-                contextLine.baseAddress!.copyMemory(from: $0.baseAddress! + instance.contextStart, byteCount: instance.contextCount)
-            }
+            work.withContext(i) { contextLine.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         } else {
             contextLine[0] = UInt8(ascii: "{")
             contextLine[1] = UInt8(ascii: "}")

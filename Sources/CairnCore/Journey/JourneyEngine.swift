@@ -27,6 +27,8 @@ final class JourneyEngine {
     /// The journeys, owned here for pointer access; entry programs unretained.
     let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
     let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
+    /// Per journey: whether the current event matches its entry.
+    let entering: UnsafeMutableBufferPointer<Bool>
     /// Per journey and step: the step's name as bytes, for `journey.step`.
     let stepNames: [[[UInt8]]]
     let journeyByHash: [UInt32: Int]
@@ -110,6 +112,8 @@ final class JourneyEngine {
         self.scratch = scratch
         journeys = .allocate(capacity: max(1, pipeline.journeys.count))
         _ = journeys.initialize(from: pipeline.journeys)
+        entering = .allocate(capacity: max(1, pipeline.journeys.count))
+        entering.initialize(repeating: false)
         entries = .allocate(capacity: max(1, pipeline.journeys.count))
         _ = entries.initialize(from: pipeline.journeys.map { Unmanaged.passUnretained($0.entry.storage) })
         stepNames = pipeline.journeys.map { $0.steps.map { Array($0.name.utf8) } }
@@ -184,6 +188,7 @@ final class JourneyEngine {
     deinit {
         journeys.deinitialize().deallocate()
         entries.deinitialize().deallocate()
+        entering.deallocate()
         hot.deinitialize().deallocate()
         waitForEvents.deinitialize().deallocate()
         journeyValues.deinitialize(count: 5).deallocate()
@@ -243,14 +248,18 @@ final class JourneyEngine {
             customer.payload = store.find(customer.key, hash: customer.hash)
         }
         let handle = customer.payload.map { Self.handle($0) } ?? 0
+        // Entry conditions read the event and the profile, never the instances, so they are
+        // evaluated once, first.
+        var any = false
+        var j = 0
+        while j < journeys.count {
+            let matched = entries[j]._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
+            entering[j] = matched
+            any = any || matched
+            j += 1
+        }
         if handle == 0 {
             // The fast path: no instance runs; only entries can happen.
-            var j = 0
-            var any = false
-            while j < journeys.count {
-                if entries[j]._withUnsafeGuaranteedRef({ $0.matches(activation, scratch: scratch) }) { any = true; break }
-                j += 1
-            }
             guard any else { return }
             work.clear()
             records.beginMoment(customer: customer, time: t)
@@ -262,7 +271,7 @@ final class JourneyEngine {
         activation.variableText = prepareText()
         var context = Context(activation: activation, isEvent: true)
         let running = work.instances.count
-        var j = 0
+        j = 0
         while j < journeys.count {
             var i = 0
             while i < running {
@@ -271,7 +280,7 @@ final class JourneyEngine {
                 }
                 i += 1
             }
-            if entries[j]._withUnsafeGuaranteedRef({ $0.matches(activation, scratch: scratch) }) {
+            if entering[j] {
                 try enter(journey: j, customer: customer, context: &context)
             }
             j += 1
@@ -346,6 +355,7 @@ final class JourneyEngine {
         let old = Self.handle(payload)
         let oldCapacity = old == 0 ? 0 : Int(store.bytes(old).load(as: UInt32.self))
         if work.isEmpty {
+            work.detach()
             if old != 0 { store.free(old, count: oldCapacity) }
             Self.setHandle(payload, 0)
             store.markDirty(payload)
@@ -353,21 +363,25 @@ final class JourneyEngine {
             return
         }
         let size = work.encodedSize
-        var handle = old
-        var capacity = oldCapacity
-        if size > oldCapacity {
-            if old != 0 { store.free(old, count: oldCapacity) }
-            capacity = Self.capacity(for: size)
+        if size <= oldCapacity {
+            work.encode(into: store.bytes(old), capacity: oldCapacity)
+            store.markDirty(old, count: size)
+        } else {
+            // The new block is written before the old one is freed: keys and contexts may
+            // still be read from it.
+            let capacity = Self.capacity(for: size)
+            let handle: UInt64
             do {
                 handle = try store.allocate(capacity)
             } catch {
                 throw .state(error)
             }
+            work.encode(into: store.bytes(handle), capacity: capacity)
+            store.markDirty(handle, count: size)
+            if old != 0 { store.free(old, count: oldCapacity) }
             Self.setHandle(payload, handle)
             store.markDirty(payload)
         }
-        work.encode(into: store.bytes(handle), capacity: capacity)
-        store.markDirty(handle, count: size)
         let slot = store.slotIndex(ofPayload: payload)
         for instance in work.instances where instance.flags.contains(.scheduled) && !instance.flags.contains(.ended)
             && instance.wake != .max {

@@ -1,0 +1,288 @@
+import Foundation
+import Testing
+
+/// Journeys across runs and across ways of reading the same input: timers kept in the state
+/// fire in a later run (docs/journeys.md, Time: "Timers due later stay in the state"), and the
+/// records do not depend on how the input is cut into files, reads or runs.
+@Suite("journeys across runs and reads", .serialized)
+final class JourneyStateCLITests {
+    let dir: URL
+
+    init() throws {
+        dir = try CLI.temporaryDirectory()
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    func run(_ args: [String]) throws -> CLI.Result {
+        let result = try CLI.run(args, in: dir)
+        #expect(result.status == 0, "cairn \(args.joined(separator: " ")): \(result.err)")
+        return result
+    }
+
+    static let drip = """
+        cairn: 1
+        name: drip
+        events: { customer: user_id, time: ts, type: event }
+        journeys:
+          - name: drip
+            entry: type == "signup"
+            steps:
+              - wait: 1h
+              - send: { channel: email, template: drip }
+        """
+
+    static func event(_ type: String, _ ts: String, _ customer: String) -> String {
+        #"{"event":"\#(type)","ts":"\#(ts)","user_id":"\#(customer)"}"# + "\n"
+    }
+
+    @Test("a wait begun in one run fires in the next; state show lists it with its wakes_at; two runs print what one run prints")
+    func waitAcrossRuns() throws {
+        try write("p.yaml", Self.drip)
+        let part1 = Self.event("signup", "2024-03-04T10:00:00Z", "c-1") + Self.event("signup", "2024-03-04T10:20:00Z", "c-2")
+        let part2 = Self.event("signup", "2024-03-04T11:10:00Z", "c-3")
+        try write("part1.ndjson", part1)
+        try write("part2.ndjson", part2)
+        try write("whole.ndjson", part1 + part2)
+
+        let first = try run(["run", "p.yaml", "part1.ndjson", "--state", "st", "--emit", "all"])
+        #expect(Self.kinds(first.out) == ["enter c-1 10:00:00", "enter c-2 10:20:00"])
+
+        let shown = try CLI.run(["state", "show", "--state", "st", "c-1"], in: dir)
+        #expect(shown.status == 0)
+        #expect(shown.out.contains(
+            #""journeys":[{"journey":"drip","instance":null,"step":"steps[0]","entered_at":"2024-03-04T10:00:00Z","entry":1,"variant":null,"wakes_at":"2024-03-04T11:00:00Z"}]"#),
+            "\(shown.out)")
+
+        // The clock reaches 11:10 with part 2: c-1's wait (11:00) has ended, c-2's (11:20)
+        // fires only when --until moves the clock past it; c-3's (12:10) stays pending.
+        let second = try run(["run", "p.yaml", "part2.ndjson", "--state", "st", "--emit", "all",
+                              "--until", "2024-03-04T12:00:00Z"])
+        #expect(Self.kinds(second.out) == [
+            "action c-1 11:00:00", "exit c-1 11:00:00", "enter c-3 11:10:00", "action c-2 11:20:00", "exit c-2 11:20:00",
+        ])
+        let after = try CLI.run(["state", "show", "--state", "st", "c-3"], in: dir)
+        #expect(after.out.contains(#""entered_at":"2024-03-04T11:10:00Z","entry":1,"variant":null,"wakes_at":"2024-03-04T12:10:00Z""#),
+                "\(after.out)")
+
+        let whole = try run(["run", "p.yaml", "whole.ndjson", "--emit", "all", "--until", "2024-03-04T12:00:00Z"])
+        #expect(first.out + second.out == whole.out)
+    }
+
+    @Test("without --until, a timer due after the last event stays pending; the next run fires it when its events pass it")
+    func pendingWithoutUntil() throws {
+        try write("p.yaml", Self.drip)
+        try write("a.ndjson", Self.event("signup", "2024-03-04T10:00:00Z", "c-1"))
+        try write("b.ndjson", Self.event("page_view", "2024-03-04T10:59:59.999Z", "c-9"))
+        try write("c.ndjson", Self.event("page_view", "2024-03-04T11:00:00Z", "c-9"))
+        #expect(try run(["run", "p.yaml", "a.ndjson", "--state", "st"]).out.isEmpty)
+        #expect(try run(["run", "p.yaml", "b.ndjson", "--state", "st"]).out.isEmpty)
+        let fired = try run(["run", "p.yaml", "c.ndjson", "--state", "st"])
+        #expect(Self.kinds(fired.out) == ["action c-1 11:00:00"])
+    }
+
+    /// A pipeline that uses waits, wait_for, a keyed journey with exit, rolling and calendar
+    /// caps, priority and a split with a holdout.
+    static let busy = """
+        cairn: 1
+        name: busy
+        events: { customer: user_id, time: ts, type: event }
+        profile:
+          carts: { count: type == "add_to_cart", window: 1d }
+        channels:
+          email: { cap: 2 per 1d }
+          push: { cap: 1 per calendar day, timezone: '"Europe/Paris"' }
+        journeys:
+          - name: cart
+            entry: type == "add_to_cart"
+            key: event.props.cart
+            exit: type == "purchase" && event.props.cart == journey.key
+            goal: { when: type == "purchase", within: 1d }
+            steps:
+              - wait: 30m
+              - send: { channel: email, template: reminder }
+              - wait_for: { event: type == "page_view", timeout: 2h }
+                then: [ { send: { channel: push, template: welcome-back } } ]
+                else: [ { send: { channel: email, template: last-call } } ]
+              - split:
+                  salt: busy-1
+                  variants:
+                    offer: { weight: 2, steps: [ { send: { channel: push, template: offer } } ] }
+                    control: { weight: 1, holdout: true }
+              - send: { channel: email, template: final }
+          - name: browse
+            entry: type == "page_view" && profile.carts > 0
+            priority: 3
+            steps:
+              - send: { channel: push, template: browse }
+        """
+
+    /// Events in time order: 30 customers over two days, a few seconds to minutes apart.
+    static func busyEvents(count: Int = 900) -> [String] {
+        var rng: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return Int((rng >> 33) % UInt64(bound))
+        }
+        let start = ISO8601DateFormatter().date(from: "2024-03-04T06:00:00Z")!
+        var t = start.timeIntervalSince1970
+        let types = ["add_to_cart", "add_to_cart", "page_view", "page_view", "page_view", "purchase"]
+        let formatter = ISO8601DateFormatter()
+        var lines: [String] = []
+        for _ in 0..<count {
+            t += Double(next(240))
+            let type = types[next(types.count)]
+            let customer = "c-\(next(30))"
+            let ts = formatter.string(from: Date(timeIntervalSince1970: t))
+            lines.append(#"{"event":"\#(type)","ts":"\#(ts)","user_id":"\#(customer)","props":{"cart":"k\#(next(3))"}}"# + "\n")
+        }
+        return lines
+    }
+
+    @Test("one file, two files, tiny reads, and two runs over a state give byte-identical records")
+    func determinism() throws {
+        try write("p.yaml", Self.busy)
+        let lines = Self.busyEvents()
+        let cut = lines.count * 2 / 5
+        try write("all.ndjson", lines.joined())
+        try write("head.ndjson", lines[..<cut].joined())
+        try write("tail.ndjson", lines[cut...].joined())
+        let until = ["--emit", "all", "--until", "2024-03-07T00:00:00Z"]
+
+        let one = try run(["run", "p.yaml", "all.ndjson"] + until)
+        let kinds = Set(Self.kinds(one.out).map { $0.split(separator: " ")[0] })
+        #expect(kinds.isSuperset(of: ["enter", "exit", "action", "skip", "goal"]), "\(kinds)")
+        #expect(one.out.contains(#""reason":"frequency_cap""#))
+        #expect(one.out.contains(#""reason":"holdout""#))
+        #expect(one.out.contains(#""template":"welcome-back""#) && one.out.contains(#""template":"last-call""#))
+
+        let again = try run(["run", "p.yaml", "all.ndjson"] + until)
+        #expect(again.out == one.out)
+        let two = try run(["run", "p.yaml", "head.ndjson", "tail.ndjson"] + until)
+        #expect(two.out == one.out)
+        let tiny = try run(["run", "p.yaml", "all.ndjson", "--read-size", "7"] + until)
+        #expect(tiny.out == one.out)
+        let stdin = try CLI.run(["run", "p.yaml", "head.ndjson", "-"] + until, in: dir, stdin: Data(lines[cut...].joined().utf8))
+        #expect(stdin.out == one.out)
+
+        let part1 = try run(["run", "p.yaml", "head.ndjson", "--state", "st", "--emit", "all"])
+        let part2 = try run(["run", "p.yaml", "tail.ndjson", "--state", "st"] + until)
+        #expect(part1.out + part2.out == one.out)
+    }
+
+    @Test("a split's variant is the same in every run and in a changed pipeline that keeps the salt and weights")
+    func stableVariants() throws {
+        try write("p.yaml", Self.busy)
+        try write("all.ndjson", Self.busyEvents().joined())
+        let changed = Self.busy
+            .replacingOccurrences(of: "template: offer }", with: "template: offer-2 }")
+            .replacingOccurrences(of: "      - send: { channel: email, template: final }", with: "      - wait: 1h")
+        #expect(changed != Self.busy)
+        try write("changed.yaml", changed)
+        let a = try run(["run", "p.yaml", "all.ndjson", "--emit", "action,skip,goal"])
+        let b = try run(["run", "p.yaml", "all.ndjson", "--emit", "action,skip,goal"])
+        let c = try run(["run", "changed.yaml", "all.ndjson", "--emit", "action,skip,goal"])
+        #expect(a.out == b.out)
+        let va = Self.variants(a.out), vc = Self.variants(c.out)
+        #expect(va.count >= 10, "\(va)")
+        #expect(Set(va.values) == ["offer", "control"])
+        for (instance, variant) in vc {
+            #expect(va[instance] == nil || va[instance] == variant, "\(instance): \(va[instance] ?? "") then \(variant)")
+        }
+    }
+
+    @Test("under a changed pipeline an instance continues at a step of the same name, exits with step_removed without one, and ends silently when its journey is gone")
+    func pipelineChange() throws {
+        try write("v1.yaml", """
+            cairn: 1
+            name: change
+            events: { customer: user_id, time: ts, type: event }
+            journeys:
+              - name: drip
+                entry: type == "signup"
+                steps:
+                  - id: pause
+                    wait: 1h
+                  - send: { channel: email, template: drip }
+              - name: gone
+                entry: type == "signup"
+                steps:
+                  - wait: 1h
+                  - send: { channel: email, template: gone }
+            """)
+        // The wait keeps its id behind a new first step; 'gone' is no more.
+        try write("moved.yaml", """
+            cairn: 1
+            name: change
+            events: { customer: user_id, time: ts, type: event }
+            journeys:
+              - name: drip
+                entry: type == "signup"
+                steps:
+                  - send: { channel: email, template: first }
+                  - id: pause
+                    wait: 1h
+                  - send: { channel: email, template: drip-2 }
+            """)
+        // No step is named 'pause' any more.
+        try write("renamed.yaml", """
+            cairn: 1
+            name: change
+            events: { customer: user_id, time: ts, type: event }
+            journeys:
+              - name: drip
+                entry: type == "signup"
+                steps:
+                  - id: rest
+                    wait: 1h
+                  - send: { channel: email, template: drip }
+            """)
+        try write("a.ndjson", Self.event("signup", "2024-03-04T10:00:00Z", "c-1"))
+        try write("b.ndjson", Self.event("ping", "2024-03-04T12:00:00Z", "c-9"))
+        for st in ["st-moved", "st-renamed"] {
+            #expect(Self.kinds(try run(["run", "v1.yaml", "a.ndjson", "--state", st, "--emit", "all"]).out)
+                    == ["enter c-1 10:00:00", "enter c-1 10:00:00"])
+        }
+        let moved = try run(["run", "moved.yaml", "b.ndjson", "--state", "st-moved", "--emit", "all"])
+        #expect(Self.kinds(moved.out) == ["action c-1 11:00:00", "exit c-1 11:00:00"], "\(moved.out)")
+        #expect(moved.out.contains(#""journey":"drip","instance":null,"step":"steps[2]","channel":"email","template":"drip-2""#))
+        #expect(!moved.out.contains(#""journey":"gone""#))
+
+        let renamed = try run(["run", "renamed.yaml", "b.ndjson", "--state", "st-renamed", "--emit", "all"])
+        #expect(renamed.out.contains(#""customer":"c-1","journey":"drip","instance":null,"step":"pause","reason":"step_removed"}"#),
+                "\(renamed.out)")
+        #expect(!renamed.out.contains(#""kind":"action""#))
+        #expect(!renamed.out.contains(#""journey":"gone""#))
+    }
+
+    /// "KIND CUSTOMER HH:MM:SS" per record.
+    static func kinds(_ output: String) -> [String] {
+        output.split(separator: "\n").map { line in
+            func field(_ name: String) -> String {
+                guard let r = line.range(of: "\"\(name)\":\"") else { return "?" }
+                return String(line[r.upperBound...].prefix { $0 != "\"" })
+            }
+            return "\(field("kind")) \(field("customer")) \(field("time").dropFirst(11).prefix(8))"
+        }
+    }
+
+    /// "customer/instance" → variant, for records that carry a variant.
+    static func variants(_ output: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let v = line.range(of: #""variant":""#) else { continue }
+            func field(_ name: String) -> String {
+                guard let r = line.range(of: "\"\(name)\":\"") else { return "?" }
+                return String(line[r.upperBound...].prefix { $0 != "\"" })
+            }
+            out["\(field("customer"))/\(field("instance"))"] = String(line[v.upperBound...].prefix { $0 != "\"" })
+        }
+        return out
+    }
+}

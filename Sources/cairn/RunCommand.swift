@@ -11,15 +11,20 @@ import Darwin
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a pipeline's journeys over events and write action records.",
+        abstract: "Run a pipeline's journeys over events and write decision records.",
         discussion: """
             Reads NDJSON events from the INPUT files in the order given, or from standard \
             input when there is none or for '-'. zstd-compressed input is recognised by its \
             magic bytes, whatever its name; multi-frame and concatenated .zst files work.
 
-            Each event that matches a journey's 'entry' condition produces one action \
-            record per 'send' step, one JSON object per line on standard output, keys in \
-            this order: kind, id, time, customer, journey, step, channel, template.
+            Each customer moves through the journeys on event time: an event matching a \
+            journey's 'entry' starts an instance, which runs its steps (send, wait, \
+            wait_for, branch, split, exit) until it waits or ends; exits and goals are \
+            checked on every event, timers fire when event time reaches them. Records are \
+            JSON objects, one per line on standard output: 'action' (send this message), \
+            'skip' (a send not made, with its reason), 'enter', 'exit', 'goal', 'erased'; \
+            --emit chooses the kinds (default: action). docs/journeys.md has the exact \
+            semantics and the keys of each record.
 
             A bad input line (invalid JSON, not an object, a missing or invalid customer, \
             time or type, a line over --max-line-length) is reported on stderr as \
@@ -33,7 +38,7 @@ struct RunCommand: ParsableCommand {
             late: reported like a bad line ('source:line: late event: ...', counted apart) \
             and not applied. At the end of the input every buffered event is applied.
 
-            With --state DIR, the customers' profiles persist in DIR across runs, and the \
+            With --state DIR, the customers' profiles and journeys persist in DIR across runs, and the \
             run checkpoints (see --checkpoint-interval): after a crash or kill -9, the \
             same command continues from the last checkpoint, skipping what was applied; \
             checkpoints carry the events held in the reorder buffer. \
@@ -41,13 +46,17 @@ struct RunCommand: ParsableCommand {
             grown since continues where it stopped. Standard input cannot be re-read: \
             after a crash, events sent after the last checkpoint must be sent again. \
             Records written after the last checkpoint may appear twice, with the same \
-            ids. Without --state, profiles live in memory for the run.
+            ids. Without --state, profiles and journeys live in memory for the run. \
+            At the end of the input the clock stands at the latest event time; timers \
+            due later wait in DIR for the next run (or fire now with --until).
 
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
               cairn run pipelines/shop.yaml samples/shop.ndjson.zst --errors bad.ndjson
               cairn run pipelines/shop.yaml archive/*.zst --state st/ > out.ndjson
               zstdcat archive/*.zst | cairn run pipelines/shop.yaml | head
+              cairn run pipelines/cart-recovery.yaml events.ndjson --emit all --explain
+              tail -f live.ndjson | cairn run pipelines/cart-recovery.yaml --state st/ --clock wall
 
             \(ExitStatus.helpText)
             """
@@ -103,10 +112,19 @@ struct RunCommand: ParsableCommand {
         valueName: "KINDS"))
     var emit: EmitArgument = EmitArgument(kinds: .action)
 
+    @Flag(name: .customLong("explain"), help: ArgumentHelp(
+        "Add to each action and skip record an 'explain' object: the policy checks that ran and their values (consent, hold, the customer's zone and local time, the cap's count, limit and window)."))
+    var explain = false
+
     @Option(name: .customLong("until"), help: ArgumentHelp(
         "At the end of input, move the clock on to TIME (RFC 3339, or 'now': the wall clock) and fire the timers due by then; without it the clock stands at the latest event time.",
         valueName: "TIME|now"))
     var until: UntilArgument?
+
+    @Option(name: .customLong("clock"), help: ArgumentHelp(
+        "'event': time is the events' own; 'wall': while input from a pipe is idle, the clock also follows the wall clock, so that the timers of a live stream fire on time.",
+        valueName: "event|wall"))
+    var clock: ClockMode = .event
 
     @Flag(name: .customLong("single-thread"), help: ArgumentHelp(visibility: .hidden))
     var singleThread = false
@@ -193,6 +211,8 @@ struct RunCommand: ParsableCommand {
         options.killAfterEvents = killAfterEvents
         options.parallelScan = !singleThread
         options.emit = emit.kinds
+        options.explain = explain
+        options.wallClock = clock == .wall
         options.until = until?.time
 
         let output = OutputSink(fd: 1, flushEachRecord: isatty(1) == 1)
@@ -343,4 +363,8 @@ struct UntilArgument: ExpressibleByArgument {
         guard let ns = Array(argument.utf8).withUnsafeBytes({ EventTime.parseRFC3339($0) }) else { return nil }
         time = ns
     }
+}
+
+enum ClockMode: String, ExpressibleByArgument, CaseIterable {
+    case event, wall
 }

@@ -56,6 +56,10 @@ enum StateFailure {
         }
         let old = fields(stored), new = fields(current)
         var lines: [String] = []
+        let versions = (JSONTree.parse(stored)?["version"]?.int64, JSONTree.parse(current)?["version"]?.int64)
+        if versions.0 != versions.1 {
+            lines.append("the state was written by another version of cairn, whose state format (\(versions.0.map(String.init) ?? "?")) differs from this one's (\(versions.1.map(String.init) ?? "?"))")
+        }
         for (name, shape) in new {
             if let before = old.first(where: { $0.0 == name }) {
                 if before.1 != shape { lines.append("profile '\(name)': \(before.1) in the state, \(shape) in the pipeline") }

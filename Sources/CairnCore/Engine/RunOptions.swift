@@ -35,6 +35,11 @@ public struct RunOptions: Sendable {
     public var killAfterEvents: Int?
     /// The kinds of records written (`--emit`).
     public var emit: RecordKinds = .action
+    /// `--explain`: send records say which checks decided them.
+    public var explain = false
+    /// `--clock wall`: while a pipe is idle, the clock follows the wall clock, so that timers
+    /// fire (and buffered events are applied) when their time comes.
+    public var wallClock = false
     /// `--until`: at the end of input, the clock moves on to this time (ns) and the timers due
     /// by then fire.
     public var until: Int64?

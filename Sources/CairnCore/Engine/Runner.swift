@@ -85,7 +85,7 @@ public final class Runner {
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
         }
         self.batches = (batch(), batch())
-        self.records = RecordWriter(output: output, emit: options.emit)
+        self.records = RecordWriter(output: output, emit: options.emit, explain: options.explain)
         self.journeys = JourneyEngine(pipeline: pipeline, store: state?.store, profile: state?.profile,
                                       records: records, scratch: evalScratch)
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
@@ -197,6 +197,7 @@ public final class Runner {
                     } catch {
                         return finish(Self.ended(by: error))
                     }
+                    if options.wallClock && !framer.hasBufferedLine, let end = idle(source) { return finish(end) }
                     spare.fill(from: framer)
                     crew.start(spare)
                 case .more:
@@ -234,6 +235,40 @@ public final class Runner {
         }
         if let failure = checkpoint([]) { return finish(failure) }
         return finish(.finished)
+    }
+
+    /// `--clock wall`: waits for input, and whenever the wall clock passes the time at which a
+    /// timer (or a buffered event) would be due, moves the clock to the wall clock and fires
+    /// it. Returns how the run ends if it must.
+    private func idle(_ source: any ByteSource) -> RunEnd? {
+        while true {
+            let pending = min(journeys.timers.nextTime, reorder.isEmpty ? .max : reorder.minTime)
+            let dueAt = pending.addingReportingOverflow(lateness).overflow ? .max : pending + lateness
+            let now = Self.wallNanos()
+            if dueAt <= now {
+                if now > seen { see(now) }
+                do {
+                    try release(upTo: watermark)
+                    try fire(upTo: watermark)
+                } catch {
+                    return error.end
+                }
+                do {
+                    try output.flush()
+                } catch {
+                    return Self.ended(by: error)
+                }
+                continue
+            }
+            let wait = dueAt == .max ? 60_000 : Int32(min((dueAt - now) / 1_000_000 + 1, 60_000))
+            if source.waitReadable(milliseconds: wait) { return nil }
+        }
+    }
+
+    static func wallNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     /// Puts the events a checkpoint holds back into the reorder buffer, scanned again, with

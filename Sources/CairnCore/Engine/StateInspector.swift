@@ -86,10 +86,7 @@ public final class StateInspector {
         let key = Array(customer.utf8)
         return key.withUnsafeBytes { raw -> Bool in
             let hash = XXH64.hash(raw, seed: 0)
-            guard let payload = store.find(raw, hash: hash) else { return false }
-            profile.reset(payload)
-            JourneyEngine.forget(key: raw, hash: hash, in: store)
-            return true
+            return JourneyEngine.forget(key: raw, hash: hash, in: store, profile: profile)
         }
     }
 

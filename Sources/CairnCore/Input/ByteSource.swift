@@ -21,5 +21,12 @@ public protocol ByteSource: AnyObject {
     /// - Complexity: O(bytes returned); no allocation.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
     /// Releases the file descriptor (never fd 0) and any worker thread. Idempotent.
+    /// Waits up to `milliseconds` (-1: without limit) for bytes to read, or the end; false
+    /// when none came in time. Sources that never wait on a producer answer true at once.
+    func waitReadable(milliseconds: Int32) -> Bool
     func close()
+}
+
+extension ByteSource {
+    public func waitReadable(milliseconds: Int32) -> Bool { true }
 }

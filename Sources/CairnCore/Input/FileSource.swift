@@ -56,6 +56,13 @@ public final class FileSource: ByteSource {
         return n
     }
 
+    public func waitReadable(milliseconds: Int32) -> Bool {
+        guard fd >= 0, prefixPosition >= prefix.count, totalBytes == nil else { return true }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        // An error or a hang-up is "readable": read(2) reports it.
+        return poll(&entry, 1, milliseconds) != 0
+    }
+
     public func close() {
         if fd >= 0 && ownsDescriptor { _ = Glibc.close(fd) }
         fd = -1

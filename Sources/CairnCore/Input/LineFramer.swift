@@ -52,6 +52,13 @@ public final class LineFramer {
     /// Physical lines seen so far, blank and oversized included.
     public private(set) var linesSeen = 0
 
+    /// Whether a whole line is buffered (the next frame needs no read), as far as a newline
+    /// in the unread bytes shows.
+    public var hasBufferedLine: Bool {
+        // SAFETY: 0 <= scan <= end <= capacity.
+        !skipping && end > scan && memchr(buffer + scan, 0x0A, end - scan) != nil
+    }
+
     /// - Parameters:
     ///   - chunkSize: bytes asked of the source per read (tests use sizes down to 1).
     ///   - maxLineLength: longest line returned as `.line`.

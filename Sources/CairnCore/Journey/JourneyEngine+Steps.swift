@@ -302,24 +302,36 @@ extension JourneyEngine {
         let t = context.activation.eventTime
         let flags = work.instances[i].flags
         work.instances[i].flags.subtract([.held, .deferred])
+        var why = RecordWriter.SendExplain()
         if flags.contains(.holdout) {
-            records.send(self, instance: i, send: send, decision: .skip("holdout"), activation: context.activation)
+            why.holdout = true
+            records.send(self, instance: i, send: send, decision: .skip("holdout"), activation: context.activation,
+                         why: why)
             return .goOn
         }
-        if let consent = channel.consent, !consent.matches(context.activation, scratch: scratch) {
-            records.send(self, instance: i, send: send, decision: .skip("no_consent"), activation: context.activation)
+        if let consent = channel.consent {
+            why.consent = consent.matches(context.activation, scratch: scratch)
+        }
+        if why.consent == false {
+            records.send(self, instance: i, send: send, decision: .skip("no_consent"),
+                             activation: context.activation, why: why)
             return .goOn
         }
-        if let hold = journey.hold, hold.when.matches(journeyActivation(context.activation, instance: i), scratch: scratch) {
+        if let hold = journey.hold {
+            why.hold = hold.when.matches(journeyActivation(context.activation, instance: i), scratch: scratch)
+        }
+        if let hold = journey.hold, why.hold == true {
             switch hold.mode {
             case .skip:
-                records.send(self, instance: i, send: send, decision: .skip("hold"), activation: context.activation)
+                records.send(self, instance: i, send: send, decision: .skip("hold"),
+                             activation: context.activation, why: why)
                 return .goOn
             case .wait:
                 if flags.contains(.held) {
                     let deadline = work.instances[i].wake
                     if timerDue || deadline <= t {
-                        records.send(self, instance: i, send: send, decision: .skip("hold"), activation: context.activation)
+                        records.send(self, instance: i, send: send, decision: .skip("hold"),
+                             activation: context.activation, why: why)
                         return .goOn
                     }
                     work.instances[i].flags.insert(.held)
@@ -334,10 +346,15 @@ extension JourneyEngine {
         }
         if let quiet = channel.quiet {
             let zone = customerZone(channel.timezone, context.activation)
+            if records.explains {
+                why.zone = zone.name
+                why.local = LocalTime.wallClock(at: t, in: zone).minute
+            }
             if let end = LocalTime.quietEnd(start: quiet.start, end: quiet.end, at: t, in: zone) {
                 switch quiet.mode {
                 case .drop:
-                    records.send(self, instance: i, send: send, decision: .skip("quiet_hours"), activation: context.activation)
+                    records.send(self, instance: i, send: send, decision: .skip("quiet_hours"),
+                             activation: context.activation, why: why)
                     return .goOn
                 case .defer:
                     work.instances[i].flags.insert(.deferred)
@@ -352,12 +369,15 @@ extension JourneyEngine {
             case .rolling(let nanos):
                 windowStart = t.subtractingReportingOverflow(nanos).partialValue &+ 1
             case .calendarDays(let days):
-                windowStart = LocalTime.calendarStart(days: days, at: t, in: customerZone(channel.timezone, context.activation))
+                let zone = customerZone(channel.timezone, context.activation)
+                if records.explains { why.zone = zone.name }
+                windowStart = LocalTime.calendarStart(days: days, at: t, in: zone)
             }
+            why.capSince = windowStart
             records.send(self, instance: i, send: send, decision: .capped(windowStart: windowStart),
-                         activation: context.activation)
+                         activation: context.activation, why: why)
         } else {
-            records.send(self, instance: i, send: send, decision: .action, activation: context.activation)
+            records.send(self, instance: i, send: send, decision: .action, activation: context.activation, why: why)
         }
         return .goOn
     }

@@ -307,8 +307,9 @@ final class JourneyEngine {
         work.encode(into: store.bytes(handle), capacity: capacity)
         store.markDirty(handle, count: size)
         let slot = store.slotIndex(ofPayload: payload)
-        for instance in work.instances where !instance.flags.contains(.ended) && instance.wake != .max && instance.wake > time {
-            if instance.flags.contains(.scheduled) { timers.push(time: instance.wake, slot: slot) }
+        for instance in work.instances where instance.flags.contains(.scheduled) && !instance.flags.contains(.ended)
+            && instance.wake != .max {
+            timers.push(time: instance.wake, slot: slot)
         }
     }
 
@@ -365,20 +366,23 @@ final class JourneyEngine {
         records.beginMoment(customer: customer, time: time)
         records.erased()
         if let store {
-            Self.forget(key: customer.key, hash: customer.hash, in: store)
+            Self.forget(key: customer.key, hash: customer.hash, in: store, profile: profile)
         }
         try records.endMoment(engine: self)
     }
 
-    /// Removes a customer from the store, journey state included; its bytes are zeroed.
-    static func forget(key: UnsafeRawBufferPointer, hash: UInt64, in store: StateStore) {
-        guard let payload = store.find(key, hash: hash) else { return }
+    /// Removes a customer from the store, profile values and journey state included; their
+    /// bytes are zeroed. False when the store does not hold the customer.
+    @discardableResult
+    static func forget(key: UnsafeRawBufferPointer, hash: UInt64, in store: StateStore, profile: ProfileEngine?) -> Bool {
+        guard let payload = store.find(key, hash: hash) else { return false }
+        profile?.reset(payload)
         let handle = Self.handle(payload)
         if handle != 0 {
             store.free(handle, count: Int(store.bytes(handle).load(as: UInt32.self)))
             setHandle(payload, 0)
         }
-        _ = store.remove(key, hash: hash)
+        return store.remove(key, hash: hash)
     }
 
     /// Schedules the wake-up of every waiting instance in the state (at the start of a run).

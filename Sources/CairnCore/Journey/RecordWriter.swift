@@ -42,6 +42,23 @@ final class RecordWriter {
         case capped(windowStart: Int64)
     }
 
+    /// What decided a send, for `--explain`: the checks that ran, in order.
+    struct SendExplain {
+        var holdout = false
+        /// The channel's consent (nil: it has none).
+        var consent: Bool?
+        /// The journey's hold (nil: it has none, or it was not reached).
+        var hold: Bool?
+        /// The customer's zone and local time (minutes after midnight), where quiet hours or
+        /// a calendar cap needed them.
+        var zone: String?
+        var local: Int?
+        /// The cap's window start; the sends counted in it and its limit, once decided.
+        var capSince: Int64?
+        var capSent = 0
+        var capLimit = 0
+    }
+
     /// One record of the moment: finished bytes, or a send to finish at the end.
     struct Piece {
         var kind: Kind
@@ -53,6 +70,7 @@ final class RecordWriter {
         var channel = 0
         var priority = 0
         var order = 0
+        var why = SendExplain()
     }
 
     private var pieces: [Piece] = []
@@ -69,9 +87,13 @@ final class RecordWriter {
     /// Per channel: sends granted in this moment (zero between moments).
     private var granted: [Int] = []
 
-    init(output: OutputSink, emit: RecordKinds) {
+    /// Whether send records carry `explain` (`--explain`).
+    let explains: Bool
+
+    init(output: OutputSink, emit: RecordKinds, explain: Bool = false) {
         self.output = output
         self.emit = emit
+        self.explains = explain
         pieces.reserveCapacity(64)
         buffer.reserveCapacity(1 << 16)
     }
@@ -153,7 +175,7 @@ final class RecordWriter {
     /// A send of instance `i`, decided now (`.action`, `.skip`) or when the moment ends
     /// (`.capped`). Its `data` is evaluated now.
     func send(_ engine: JourneyEngine, instance i: Int, send: CompiledPipeline.Send, decision: Decision,
-              activation: Activation) {
+              activation: Activation, why: SendExplain) {
         let wanted: RecordKinds
         switch decision {
         case .action: wanted = .action
@@ -192,7 +214,7 @@ final class RecordWriter {
         variant(engine, instance: i)
         pieces.append(Piece(kind: .send, base: base, data: data, variant: variantStart..<buffer.count,
                             decision: decision, channel: send.channel,
-                            priority: engine.journeys[instance.journey].priority, order: pieces.count))
+                            priority: engine.journeys[instance.journey].priority, order: pieces.count, why: why))
     }
 
     // MARK: - Ending the moment
@@ -217,6 +239,8 @@ final class RecordWriter {
                 }
                 // Sends logged earlier in this moment count too.
                 let sent = engine.sentSince(windowStart, channel: c)
+                pieces[p].why.capSent = sent
+                pieces[p].why.capLimit = cap.count
                 if sent < cap.count {
                     pieces[p].decision = .action
                     engine.logSend(time, channel: c)
@@ -240,6 +264,7 @@ final class RecordWriter {
                         try write(piece.base)
                         try write(piece.data)
                         try write(piece.variant)
+                        if explains { try explain(piece.why) }
                         try output.append(Self.close)
                     case .skip(let reason):
                         guard emit.contains(.skip) else { continue }
@@ -248,7 +273,9 @@ final class RecordWriter {
                         try write(piece.variant)
                         try output.append(Self.reasonKey)
                         try output.append(Array(reason.utf8))
-                        try output.append(Self.reasonClose)
+                        try output.append(Self.quote)
+                        if explains { try explain(piece.why) }
+                        try output.append(Self.close)
                     case .capped:
                         continue
                     }
@@ -268,7 +295,26 @@ final class RecordWriter {
     private static let skipHead = Array("{\"kind\":\"skip\"".utf8)
     private static let close = Array("}\n".utf8)
     private static let reasonKey = Array(",\"reason\":\"".utf8)
-    private static let reasonClose = Array("\"}\n".utf8)
+    private static let quote = Array("\"".utf8)
+
+    /// `,"explain":{...}`: the checks of a send that ran, in the order they run.
+    private func explain(_ why: SendExplain) throws(OutputError) {
+        var parts: [String] = []
+        if why.holdout { parts.append("\"holdout\":true") }
+        if let consent = why.consent { parts.append("\"consent\":\(consent)") }
+        if let hold = why.hold { parts.append("\"hold\":\(hold)") }
+        if let zone = why.zone { parts.append("\"zone\":\(JSONText.quoted(zone))") }
+        if let local = why.local {
+            let hh = local / 60, mm = local % 60
+            parts.append("\"local_time\":\"\(hh < 10 ? "0" : "")\(hh):\(mm < 10 ? "0" : "")\(mm)\"")
+        }
+        if let since = why.capSince, why.capLimit > 0 {
+            let n = EventTime.formatRFC3339(since, into: timeScratch)
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]), as: UTF8.self)
+            parts.append("\"cap\":{\"sent\":\(why.capSent),\"limit\":\(why.capLimit),\"since\":\"\(text)\"}")
+        }
+        try output.append(Array(",\"explain\":{\(parts.joined(separator: ","))}".utf8))
+    }
 
     private func write(_ range: Range<Int>) throws(OutputError) {
         guard !range.isEmpty else { return }

@@ -87,6 +87,19 @@ final class JourneyStateCLITests {
         #expect(Self.kinds(fired.out) == ["action c-1 11:00:00"])
     }
 
+    @Test("after --until TIME, the next run's events behind TIME minus lateness are late; one at that instant is not")
+    func untilMovesTheWatermark() throws {
+        try write("p.yaml", Self.drip.replacingOccurrences(
+            of: "type: event }", with: "type: event, lateness: 5m }"))
+        try write("a.ndjson", Self.event("signup", "2024-03-04T10:00:00Z", "c-1"))
+        try write("b.ndjson", Self.event("signup", "2024-03-04T10:54:59Z", "c-2") + Self.event("signup", "2024-03-04T10:55:00Z", "c-3"))
+        let first = try run(["run", "p.yaml", "a.ndjson", "--state", "st", "--emit", "all", "--until", "2024-03-04T11:00:00Z"])
+        #expect(Self.kinds(first.out) == ["enter c-1 10:00:00", "action c-1 11:00:00", "exit c-1 11:00:00"])
+        let second = try run(["run", "p.yaml", "b.ndjson", "--state", "st", "--emit", "enter"])
+        #expect(Self.kinds(second.out) == ["enter c-3 10:55:00"])
+        #expect(second.err.contains("b.ndjson:1: late event"), "\(second.err)")
+    }
+
     /// A pipeline that uses waits, wait_for, a keyed journey with exit, rolling and calendar
     /// caps, priority and a split with a holdout.
     static let busy = """

@@ -136,7 +136,7 @@ final class JourneyStateCLITests {
               - send: { channel: push, template: browse }
         """
 
-    /// Events in time order: 30 customers over two days, a few seconds to minutes apart.
+    /// Events in time order: 30 customers over two days, 1 s to 4 min apart (no two at one time).
     static func busyEvents(count: Int = 900) -> [String] {
         var rng: UInt64 = 0x2545_F491_4F6C_DD1D
         func next(_ bound: Int) -> Int {
@@ -149,7 +149,7 @@ final class JourneyStateCLITests {
         let formatter = ISO8601DateFormatter()
         var lines: [String] = []
         for _ in 0..<count {
-            t += Double(next(240))
+            t += Double(1 + next(240))
             let type = types[next(types.count)]
             let customer = "c-\(next(30))"
             let ts = formatter.string(from: Date(timeIntervalSince1970: t))
@@ -187,6 +187,29 @@ final class JourneyStateCLITests {
         let part1 = try run(["run", "p.yaml", "head.ndjson", "--state", "st", "--emit", "all"])
         let part2 = try run(["run", "p.yaml", "tail.ndjson", "--state", "st"] + until)
         #expect(part1.out + part2.out == one.out)
+    }
+
+    @Test("events shuffled within the lateness give the same records, byte for byte, as the stream in time order")
+    func shuffledWithinLateness() throws {
+        try write("p.yaml", Self.busy.replacingOccurrences(
+            of: "events: { customer: user_id, time: ts, type: event }",
+            with: "events: { customer: user_id, time: ts, type: event, lateness: 10m }"))
+        let lines = Self.busyEvents()
+        // Each group of three lines in reverse: at most 8 minutes out of order.
+        var shuffled: [String] = []
+        var k = 0
+        while k < lines.count {
+            shuffled += lines[k..<min(k + 3, lines.count)].reversed()
+            k += 3
+        }
+        try write("sorted.ndjson", lines.joined())
+        try write("shuffled.ndjson", shuffled.joined())
+        let args = ["--emit", "all", "--until", "2024-03-07T00:00:00Z"]
+        let sorted = try run(["run", "p.yaml", "sorted.ndjson"] + args)
+        let late = try run(["run", "p.yaml", "shuffled.ndjson"] + args)
+        #expect(late.err.isEmpty, "\(late.err)")
+        #expect(late.out == sorted.out)
+        #expect(sorted.out.split(separator: "\n").count > 1000)
     }
 
     @Test("a split's variant is the same in every run and in a changed pipeline that keeps the salt and weights")

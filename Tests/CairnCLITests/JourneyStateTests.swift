@@ -100,6 +100,50 @@ final class JourneyStateCLITests {
         #expect(second.err.contains("b.ndjson:1: late event"), "\(second.err)")
     }
 
+    @Test("a send deferred by quiet hours and one held by hold carry over to the next run; state show marks them")
+    func deferredAndHeldAcrossRuns() throws {
+        try write("p.yaml", """
+            cairn: 1
+            name: carry
+            events: { customer: user_id, time: ts, type: event }
+            profile:
+              tickets: { count: type == "open", minus: type == "resolve" }
+            channels:
+              email: { quiet: 21:00-08:00, cap: 1 per 1d }
+            journeys:
+              - name: j
+                entry: type == "go"
+                hold: { when: profile.tickets > 0, max: 1d }
+                steps:
+                  - send: { channel: email, template: first }
+                  - wait: { until: "09:00" }
+                  - send: { channel: email, template: second }
+            """)
+        let part1 = Self.event("go", "2024-03-04T22:00:00Z", "c-1") + Self.event("open", "2024-03-04T22:00:00Z", "c-2")
+            + Self.event("go", "2024-03-04T22:00:00Z", "c-2")
+        let part2 = Self.event("resolve", "2024-03-05T10:00:00Z", "c-2") + Self.event("tick", "2024-03-06T12:00:00Z", "c-9")
+        try write("part1.ndjson", part1)
+        try write("part2.ndjson", part2)
+        try write("whole.ndjson", part1 + part2)
+        let first = try run(["run", "p.yaml", "part1.ndjson", "--state", "st", "--emit", "all"])
+        let shown = try CLI.run(["state", "show", "--state", "st", "c-1", "c-2"], in: dir)
+        // c-1 waits for the end of quiet hours (08:00 UTC); c-2's send is held, at most 1d.
+        #expect(shown.out.contains(#""step":"steps[0]","entered_at":"2024-03-04T22:00:00Z","entry":1,"variant":null,"wakes_at":"2024-03-05T08:00:00Z","deferred":true}"#),
+                "\(shown.out)")
+        #expect(shown.out.contains(#""step":"steps[0]","entered_at":"2024-03-04T22:00:00Z","entry":1,"variant":null,"wakes_at":"2024-03-05T22:00:00Z","held":true}"#),
+                "\(shown.out)")
+        let second = try run(["run", "p.yaml", "part2.ndjson", "--state", "st", "--emit", "all"])
+        // first goes out when quiet hours end (c-1) or the ticket is resolved (c-2); the wait
+        // until 09:00 starts then, and second finds the cap (1 per 1d) full.
+        #expect(Self.kinds(second.out) == [
+            "action c-1 08:00:00", "skip c-1 09:00:00", "exit c-1 09:00:00",
+            "action c-2 10:00:00", "skip c-2 09:00:00", "exit c-2 09:00:00",
+        ])
+        #expect(second.out.contains(#""time":"2024-03-06T09:00:00Z","customer":"c-2","journey":"j","instance":null,"step":"steps[2]","channel":"email","template":"second","variant":null,"reason":"frequency_cap"}"#))
+        let whole = try run(["run", "p.yaml", "whole.ndjson", "--emit", "all"])
+        #expect(first.out + second.out == whole.out)
+    }
+
     /// A pipeline that uses waits, wait_for, a keyed journey with exit, rolling and calendar
     /// caps, priority and a split with a holdout.
     static let busy = """

@@ -338,9 +338,7 @@ final class JourneyStateCLITests {
         #expect(renamed.out.contains(#""customer":"c-1","journey":"drip","instance":null,"#), "\(renamed.out)")
         #expect(renamed.out.contains(#""reason":"step_removed"}"#), "\(renamed.out)")
         // docs/journeys.md, Records: an exit record's `step` is "where it was".
-        withKnownIssue("the exit record of a removed step has \"step\":null") {
-            #expect(renamed.out.contains(#""step":"pause","reason":"step_removed"}"#), "\(renamed.out)")
-        }
+        #expect(renamed.out.contains(#""step":"pause","reason":"step_removed"}"#), "\(renamed.out)")
         #expect(!renamed.out.contains(#""kind":"action""#))
         #expect(!renamed.out.contains(#""journey":"gone""#))
     }
@@ -364,29 +362,23 @@ final class JourneyStateCLITests {
         }.joined()
     }
 
-    @Test("a customer runs at most 256 instances of a keyed journey at once; the 257th entry is refused, the others go on",
-          .bug(id: "journey-instance-limit", "the 256th keyed entry traps: Precondition failed: journey state limits"))
+    @Test("a customer runs at most 256 instances of a keyed journey at once; the 257th entry is refused, the others go on")
     func instanceLimit() throws {
         try write("p.yaml", Self.perCart.replacingOccurrences(of: "REENTRY", with: "reentry: { mode: after_exit }"))
         try write("carts.ndjson", Self.carts(257))
         let result = try CLI.run(["run", "p.yaml", "carts.ndjson", "--emit", "enter"], in: dir)
-        withKnownIssue("cairn is killed by SIGILL at the 256th cart, and none of the records written before reach stdout") {
-            #expect(result.status == 0, "\(result.err.prefix(200))")
-            #expect(Self.kinds(result.out).count == 256)
-        }
+        #expect(result.status == 0, "\(result.err.prefix(200))")
+        #expect(Self.kinds(result.out).count == 256)
     }
 
-    @Test("re-entry memory of 256 keys does not limit a journey whose instances have ended",
-          .bug(id: "journey-instance-limit", "256 remembered keys trap: Precondition failed: journey state limits"))
+    @Test("re-entry memory of 256 keys does not limit a journey whose instances have ended")
     func rememberedKeys() throws {
         try write("p.yaml", Self.perCart.replacingOccurrences(of: "REENTRY", with: "reentry: { mode: never }")
             .replacingOccurrences(of: "[ { wait: 1h }, { send", with: "[ { send"))
         try write("carts.ndjson", Self.carts(300))
         let result = try CLI.run(["run", "p.yaml", "carts.ndjson"], in: dir)
-        withKnownIssue("cairn is killed by SIGILL at the 256th cart ever seen, though no instance runs") {
-            #expect(result.status == 0, "\(result.err.prefix(200))")
-            #expect(Self.kinds(result.out).count == 300)
-        }
+        #expect(result.status == 0, "\(result.err.prefix(200))")
+        #expect(Self.kinds(result.out).count == 300)
     }
 
     /// "KIND CUSTOMER HH:MM:SS" per record.

@@ -14,6 +14,8 @@ public final class RunState {
     /// Whether the directory held a checkpoint written by another version of the pipeline
     /// (with the same state layout).
     public let pipelineChanged: Bool
+    /// The journey, step and variant names of the pipeline that wrote the last checkpoint.
+    public let formerNames: [String]
     /// Whether the directory held no checkpoint yet.
     public let isNew: Bool
 
@@ -33,6 +35,7 @@ public final class RunState {
         pipelineChanged = !isNew && checkpoint.pipeline != fingerprint
         checkpoint.pipeline = fingerprint
         checkpoint.profile = layout.description
+        formerNames = checkpoint.names
         checkpoint.names = pipeline.names
         self.checkpoint = checkpoint
         if pipeline.profile.isEmpty {

@@ -87,7 +87,7 @@ public final class Runner {
         self.batches = (batch(), batch())
         self.records = RecordWriter(output: output, emit: options.emit, explain: options.explain)
         self.journeys = JourneyEngine(pipeline: pipeline, store: state?.store, profile: state?.profile,
-                                      records: records, scratch: evalScratch)
+                                      records: records, scratch: evalScratch, formerNames: state?.formerNames ?? [])
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }

@@ -3,13 +3,13 @@
 ///
 /// The blob (docs/state-format.md, "Journey state"), all integers little-endian:
 ///
-///     header    u32 capacity | u16 instances | u8 memos | u8 logs
+///     header    u32 capacity | u32 instances | u32 memos | u32 logs
 ///     instance  u32 journey hash | u32 step hash | u32 entries | u32 variant hash (0: none)
 ///               i64 wake (Int64.max: none) | i64 entered at
 ///               u16 journey | u16 step | u16 key length | u8 flags | u8 0 | u32 context length
 ///               key bytes, padded to 8 | context bytes, padded to 8
 ///     memo      u32 journey hash | u32 entries | u64 key hash | i64 last entry | i64 last exit
-///     send log  u32 channel hash | u16 count | u16 0 | count × i64 send times, oldest first
+///     send log  u32 channel hash | u32 count | count × i64 send times, oldest first
 ///
 /// Journeys and steps are named by hashes of their names, so that instances find their step
 /// again after the pipeline changes; the indices beside them are the fast path, checked
@@ -88,7 +88,7 @@ final class CustomerJourneys {
     /// The blob `decode` read, which keys and contexts may still point into.
     private(set) var blob: UnsafeRawPointer?
 
-    static let headerSize = 8
+    static let headerSize = 16
     static let instanceSize = 48
     static let memoSize = 32
 
@@ -120,9 +120,9 @@ final class CustomerJourneys {
     /// Reads a blob written by `encode`.
     func decode(_ blob: UnsafeRawPointer) {
         clear()
-        let instanceCount = Int(blob.load(fromByteOffset: 4, as: UInt16.self))
-        let memoCount = Int(blob.load(fromByteOffset: 6, as: UInt8.self))
-        let logCount = Int(blob.load(fromByteOffset: 7, as: UInt8.self))
+        let instanceCount = Int(blob.load(fromByteOffset: 4, as: UInt32.self))
+        let memoCount = Int(blob.load(fromByteOffset: 8, as: UInt32.self))
+        let logCount = Int(blob.load(fromByteOffset: 12, as: UInt32.self))
         var p = blob + Self.headerSize
         self.blob = blob
         for _ in 0..<instanceCount {
@@ -148,7 +148,7 @@ final class CustomerJourneys {
             p += Self.memoSize
         }
         for _ in 0..<logCount {
-            let count = Int(p.load(fromByteOffset: 4, as: UInt16.self))
+            let count = Int(p.load(fromByteOffset: 4, as: UInt32.self))
             logs.append(SendLog(channelHash: p.load(as: UInt32.self), start: times.count, count: count))
             for k in 0..<count { times.append(p.load(fromByteOffset: 8 + 8 * k, as: Int64.self)) }
             p += 8 + 8 * count
@@ -202,11 +202,10 @@ final class CustomerJourneys {
     func encode(into blob: UnsafeMutableRawPointer, capacity: Int) {
         detach()
         let kept = instances.reduce(0) { $0 + ($1.flags.contains(.ended) ? 0 : 1) }
-        precondition(kept <= Int(UInt16.max) && memos.count <= 255 && logs.count <= 255, "journey state limits")
         blob.storeBytes(of: UInt32(capacity), as: UInt32.self)
-        blob.storeBytes(of: UInt16(kept), toByteOffset: 4, as: UInt16.self)
-        blob.storeBytes(of: UInt8(memos.count), toByteOffset: 6, as: UInt8.self)
-        blob.storeBytes(of: UInt8(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 7, as: UInt8.self)
+        blob.storeBytes(of: UInt32(kept), toByteOffset: 4, as: UInt32.self)
+        blob.storeBytes(of: UInt32(memos.count), toByteOffset: 8, as: UInt32.self)
+        blob.storeBytes(of: UInt32(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 12, as: UInt32.self)
         var p = blob + Self.headerSize
         bytes.withUnsafeBytes { raw in
             for i in instances where !i.flags.contains(.ended) {
@@ -242,8 +241,7 @@ final class CustomerJourneys {
         }
         for log in logs where log.count > 0 {
             p.storeBytes(of: log.channelHash, as: UInt32.self)
-            p.storeBytes(of: UInt16(log.count), toByteOffset: 4, as: UInt16.self)
-            p.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            p.storeBytes(of: UInt32(log.count), toByteOffset: 4, as: UInt32.self)
             for k in 0..<log.count {
                 p.storeBytes(of: times[log.start + k], toByteOffset: 8 + 8 * k, as: Int64.self)
             }

@@ -23,19 +23,25 @@ extension JourneyEngine {
         func refuse() {
             work.bytes.removeLast(keyCount)
         }
+        // Instances of this journey running for the customer: all of them, and those of this key.
+        var inJourney = 0
         var running = 0
-        for k in work.instances.indices
-        where work.instances[k].journey == j && work.instances[k].keyCount == keyCount
-            && !work.instances[k].flags.contains(.ended) && work.keyHash(k) == keyHash {
-            running += 1
+        for k in work.instances.indices where work.instances[k].journey == j && !work.instances[k].flags.contains(.ended) {
+            inJourney += 1
+            if work.instances[k].keyCount == keyCount && work.keyHash(k) == keyHash { running += 1 }
         }
-        let memo = work.memoIndex(journeyHash: journey.nameHash, keyHash: keyHash)
+        var memo = work.memoIndex(journeyHash: journey.nameHash, keyHash: keyHash)
+        if let m = memo, !memoNeeded(work.memos[m], rules: journey.reentry, running: running > 0, at: t) {
+            // A memory no rule needs any more is forgotten before it could count.
+            work.memos.remove(at: m)
+            memo = nil
+        }
         switch journey.reentry.mode {
         case .never where memo != nil || running > 0: return refuse()
         case .afterExit where running > 0: return refuse()
         default: break
         }
-        if running >= Self.instanceLimit {
+        if inJourney >= Self.instanceLimit {
             refusedEntries += 1
             return refuse()
         }
@@ -68,20 +74,33 @@ extension JourneyEngine {
         try run(instance: i, from: 0, customer: customer, context: &context)
     }
 
-    /// Appends the key's text to `work.bytes`; false when the key has no value.
+    /// Appends the key's text to `work.bytes`: what CEL's `string()` makes of the value (a
+    /// number from the event, `7`, gives `"7"`), or the JSON text of a list or map; false when
+    /// the key has no value.
     private func appendKey(_ key: Program, _ activation: Activation) -> Bool {
         let value = key.evaluate(activation, scratch: scratch)
         switch value {
         case .error, .null:
             return false
-        case .string(let span):
-            key.withEvaluator(activation, scratch) { evaluator in
-                evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
-            }
-            return true
         default:
-            return key.withEvaluator(activation, scratch) { $0.render(value, into: &work.bytes) }
+            return key.withEvaluator(activation, scratch) { evaluator in
+                if case .string(let span) = evaluator.toString(value) {
+                    evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
+                    return true
+                }
+                return evaluator.render(value, into: &work.bytes)
+            }
         }
+    }
+
+    /// Whether a re-entry memory must be kept at `time`: an instance of it runs, or a rule
+    /// still depends on it (`never`, `max`, a cooldown not yet passed).
+    func memoNeeded(_ memo: CustomerJourneys.Memo, rules: CompiledPipeline.Reentry, running: Bool, at time: Int64) -> Bool {
+        if running || rules.mode == .never || rules.max != nil { return true }
+        if let cooldown = rules.cooldown, time.subtractingReportingOverflow(memo.lastEntry).partialValue < cooldown {
+            return true
+        }
+        return false
     }
 
     /// Appends to `work.bytes` the captured event of journey `j`: a JSON object holding the
@@ -213,6 +232,15 @@ extension JourneyEngine {
         work.changed = true
         if let m = work.memoIndex(journeyHash: work.instances[i].journeyHash, keyHash: work.keyHash(i)) {
             work.memos[m].lastExit = time
+            // Forgotten at once when no rule needs it, so that an entry in this same moment
+            // counts as it would in a later one.
+            let stillRunning = work.instances.indices.contains {
+                $0 != i && !work.instances[$0].flags.contains(.ended)
+                    && work.instances[$0].journeyHash == work.instances[i].journeyHash && work.keyHash($0) == work.keyHash(i)
+            }
+            if !memoNeeded(work.memos[m], rules: journeys[work.instances[i].journey].reentry, running: stillRunning, at: time) {
+                work.memos.remove(at: m)
+            }
         }
         records.exit(self, instance: i, reason: reason)
     }

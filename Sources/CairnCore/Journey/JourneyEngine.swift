@@ -103,8 +103,15 @@ final class JourneyEngine {
     /// The most instances one customer may run in one journey at once.
     static let instanceLimit = 256
 
+    /// Names of the pipeline that wrote the state, by hash, quoted: what an exit with reason
+    /// `step_removed` names as its step.
+    let formerNames: [UInt32: [UInt8]]
+
     init(pipeline: CompiledPipeline, store: StateStore?, profile: ProfileEngine?, records: RecordWriter,
-         scratch: EvalScratch) {
+         scratch: EvalScratch, formerNames: [String] = []) {
+        var former: [UInt32: [UInt8]] = [:]
+        for name in formerNames { former[CompiledPipeline.nameHash(name)] = Array(JSONText.quoted(name).utf8) }
+        self.formerNames = former
         self.pipeline = pipeline
         self.store = store
         self.profile = profile
@@ -405,16 +412,11 @@ final class JourneyEngine {
                 work.memos.remove(at: m)
                 continue
             }
-            let rules = journeys[j].reentry
             let running = work.instances.indices.contains {
                 !work.instances[$0].flags.contains(.ended) && work.instances[$0].journeyHash == memo.journeyHash
                     && work.keyHash($0) == memo.keyHash
             }
-            var needed = running || rules.mode == .never || rules.max != nil
-            if !needed, let cooldown = rules.cooldown, time.subtractingReportingOverflow(memo.lastEntry).partialValue < cooldown {
-                needed = true
-            }
-            if needed { m += 1 } else { work.memos.remove(at: m) }
+            if memoNeeded(memo, rules: journeys[j].reentry, running: running, at: time) { m += 1 } else { work.memos.remove(at: m) }
         }
         for l in work.logs.indices {
             let log = work.logs[l]

@@ -86,6 +86,8 @@ final class RecordWriter {
     private var sendOrder: [Int] = []
     /// Per channel: sends granted in this moment (zero between moments).
     private var granted: [Int] = []
+    /// Per channel: the highest priority among them.
+    private var grantedTop: [Int] = []
 
     /// Whether send records carry `explain` (`--explain`).
     let explains: Bool
@@ -149,7 +151,12 @@ final class RecordWriter {
         let start = buffer.count
         head("exit", engine, instance: i, step: 0, group: 3)
         put(",\"step\":")
-        if instance.flags.contains(.stepRemoved) { put("null") } else { buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step]) }
+        if instance.flags.contains(.stepRemoved) {
+            // Named as the pipeline that wrote the state named it, if it is known.
+            if let name = engine.formerNames[instance.stepHash] { buffer.append(contentsOf: name) } else { put("null") }
+        } else {
+            buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step])
+        }
         put(",\"reason\":")
         string(Array(reason.utf8))
         put("}\n")
@@ -238,6 +245,7 @@ final class RecordWriter {
             sendOrder.sort { (pieces[$0].priority, -$0) > (pieces[$1].priority, -$1) }
             if granted.count < engine.pipeline.channels.count {
                 granted = [Int](repeating: 0, count: engine.pipeline.channels.count)
+                grantedTop = [Int](repeating: .min, count: engine.pipeline.channels.count)
             }
             for p in sendOrder {
                 let c = pieces[p].channel
@@ -252,13 +260,18 @@ final class RecordWriter {
                     pieces[p].decision = .action
                     engine.logSend(time, channel: c)
                     granted[c] += 1
+                    grantedTop[c] = max(grantedTop[c], pieces[p].priority)
                 } else {
-                    // Full before this moment: the cap; filled by sends of higher priority in
-                    // this moment: the priority.
-                    pieces[p].decision = .skip(sent - granted[c] >= cap.count ? "frequency_cap" : "priority")
+                    // Filled by a send of higher priority in this moment: the priority; full
+                    // before this moment, or by sends of no higher priority: the cap.
+                    let outranked = sent - granted[c] < cap.count && granted[c] > 0 && grantedTop[c] > pieces[p].priority
+                    pieces[p].decision = .skip(outranked ? "priority" : "frequency_cap")
                 }
             }
-            for p in sendOrder { granted[pieces[p].channel] = 0 }
+            for p in sendOrder {
+                granted[pieces[p].channel] = 0
+                grantedTop[pieces[p].channel] = .min
+            }
         }
         do {
             for piece in pieces {

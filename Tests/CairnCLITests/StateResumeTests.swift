@@ -91,12 +91,56 @@ struct StateResumeTests {
         try killAndResume(seed: seed, pipeline: pipeline, swapNeighbours: true)
     }
 
-    func killAndResume(seed: UInt64, pipeline: String, swapNeighbours: Bool) throws {
+    /// Journeys with keyed instances waiting for events and times, a split, a hold, caps and
+    /// erasure: their instances, timers, re-entry memory and send logs live in the state.
+    static let journeyPipeline = """
+        cairn: 1
+        name: resume-journeys
+        events: { customer: user_id, time: ts, type: event, lateness: 2m }
+        profile:
+          tickets: { count: type == "ticket_opened", minus: type == "ticket_resolved" }
+          ttl: 1d
+        channels:
+          email: { cap: 2 per 1d, quiet: 22:00-06:00 }
+          push:  { cap: 1 per calendar day }
+        erase: type == "email_preference" && event.subscribed == false
+        journeys:
+          - name: cart
+            entry: type == "add_to_cart"
+            key: event.props.cart_id
+            exit: type == "purchase" && event.props.cart_id == journey.key
+            hold: profile.tickets > 0
+            goal: { when: type == "purchase", within: 2d }
+            steps:
+              - wait_for: { event: type == "checkout_started" && event.props.cart_id == journey.key, timeout: 30m }
+                else:
+                  - split:
+                      salt: resume
+                      variants:
+                        mail: { weight: 2, steps: [ { send: { channel: email, template: cart } } ] }
+                        nudge: { weight: 2, steps: [ { send: { channel: push, template: nudge } } ] }
+                        control: { weight: 1, holdout: true }
+          - name: after
+            entry: type == "purchase"
+            reentry: { mode: after_exit, cooldown: 6h }
+            priority: 3
+            steps:
+              - wait: 2h
+              - send: { channel: email, template: tips, data: { order: event.props.order_id } }
+        """
+
+    @Test("journeys survive kill -9 too: instances, timers, re-entry memory and send logs resume to the same records and state",
+          arguments: [7, 8])
+    func killAndResumeJourneys(seed: UInt64) throws {
+        try killAndResume(seed: seed, pipeline: Self.journeyPipeline, swapNeighbours: true, extra: ["--emit", "all"])
+    }
+
+    func killAndResume(seed: UInt64, pipeline: String, swapNeighbours: Bool, extra: [String] = []) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try pipeline.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         let inputs = try Self.makeInputs(in: dir, swapNeighbours: swapNeighbours)
-        let common = ["run", "p.yaml"] + inputs + ["--checkpoint-events", "700"]
+        let common = ["run", "p.yaml"] + inputs + ["--checkpoint-events", "700"] + extra
 
         let reference = try CLI.run(common + ["--state", "ref"], in: dir)
         #expect(reference.status == 0, "\(reference.err)")

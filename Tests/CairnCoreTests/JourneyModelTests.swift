@@ -19,13 +19,14 @@ private struct SeedOutcome {
 }
 
 /// Runs one seed: generates a pipeline and events, runs them through cairn (`--emit all`,
-/// `--until` a day after the last event so that every wait ends), and compares each
-/// customer's records, in order, with the model's.
+/// `--until` as `journeyModelUntil` says), and compares each customer's records, in order,
+/// with the model's; and checks that records come out in time order.
 private func check(seed: UInt64) -> SeedOutcome {
     var outcome = SeedOutcome()
     let pipeline = journeyModelPipeline(seed: seed)
     let events = journeyModelEvents(seed: seed, pipeline: pipeline)
-    let until = events.last!.time + 86_400
+    let untilOption = journeyModelUntil(seed: seed, events: events)
+    let until = untilOption ?? events.last!.time
     func context() -> String {
         "seed \(seed)\npipeline:\n\(pipeline.yaml)events:\n" + events.map { "  \($0.line)" }.joined(separator: "\n")
     }
@@ -43,12 +44,13 @@ private func check(seed: UInt64) -> SeedOutcome {
     }
     let lines: [String]
     do {
-        lines = try JourneyHarness.run(compiled, events: events, until: until)
+        lines = try JourneyHarness.run(compiled, events: events, until: untilOption)
     } catch {
         outcome.failure = "\(context())\n\(error)"
         return outcome
     }
     var byCustomer: [String: [String]] = [:]
+    var latest = ""
     for line in lines {
         guard let members = JourneyHarness.members(line),
               let customer = members.first(where: { $0.0 == "customer" })?.1 else {
@@ -56,6 +58,14 @@ private func check(seed: UInt64) -> SeedOutcome {
             return outcome
         }
         byCustomer[String(customer.dropFirst().dropLast()), default: []].append(line)
+        // docs/pipeline-reference.md: "records come out in event-time order" (the times are
+        // whole seconds in one format: text order is time order).
+        let time = members.first(where: { $0.0 == "time" })?.1 ?? ""
+        if time < latest {
+            outcome.failure = "\(context())\nuntil: \(untilOption.map(rfc3339) ?? "none")\nrecord out of time order: \(line) after a record at \(latest)"
+            return outcome
+        }
+        latest = time
         let kind = members[0].1, reason = members.first(where: { $0.0 == "reason" })?.1
         outcome.counts[kind + (reason.map { " " + $0 } ?? ""), default: 0] += 1
     }
@@ -74,6 +84,7 @@ private func check(seed: UInt64) -> SeedOutcome {
         for customer in customers {
             let model = JourneyModel.run(pipeline, customer: customer, events: events, until: until, rule: rule)
             all += model.records
+            if rule == .whileNeeded { for (k, v) in model.coverage { outcome.counts[k, default: 0] += v } }
             if failure == nil, let diff = JourneyHarness.compare(byCustomer[customer] ?? [], model, observations: &observations) {
                 failure = "with re-entry memory forgotten \(rule), customer \(customer), \(diff.text)"
                 if failedCustomer == nil { failedCustomer = (customer, diff.record) }
@@ -113,6 +124,7 @@ private func check(seed: UInt64) -> SeedOutcome {
         let last = shown.last.flatMap { JourneyHarness.members($0)?.first { $0.0 == "time" }?.1 } ?? ""
         let own = events.filter { $0.customer == customer && "\"\(rfc3339($0.time))\"" <= last }
         outcome.failure = "seed \(seed):\n" + failures.joined(separator: "\n") + "\npipeline:\n\(pipeline.yaml)"
+            + "until: \(untilOption.map(rfc3339) ?? "none")\n"
             + "events of \(customer) (until the records shown):\n" + own.map { "  \($0.line)" }.joined(separator: "\n")
             + "\nrecords of \(customer), to 2 after the difference:\n"
             + shown.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
@@ -129,10 +141,12 @@ struct JourneyModelTests {
         let seed = UInt64(ProcessInfo.processInfo.environment["JOURNEY_MODEL_SEED"]!)!
         let pipeline = journeyModelPipeline(seed: seed)
         let events = journeyModelEvents(seed: seed, pipeline: pipeline)
-        let until = events.last!.time + 86_400
+        let untilOption = journeyModelUntil(seed: seed, events: events)
+        let until = untilOption ?? events.last!.time
         let compiled = (try? JourneyHarness.compile(pipeline).get()) ?? JourneyHarness.compileByHand(pipeline)
-        let lines = try JourneyHarness.run(compiled, events: events, until: until)
+        let lines = try JourneyHarness.run(compiled, events: events, until: untilOption)
         print("pipeline:\n\(pipeline.yaml)events:\n" + events.map { "  \($0.line)" }.joined(separator: "\n"))
+        print("until: \(untilOption.map(rfc3339) ?? "none")")
         for customer in Set(events.map(\.customer)).sorted() {
             print("records of \(customer):")
             for line in lines where line.contains(#""customer":"\#(customer)""#) { print("  \(line)") }

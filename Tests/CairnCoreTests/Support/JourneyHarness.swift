@@ -5,9 +5,9 @@ import Foundation
 // `JourneyModel`, customer by customer.
 
 enum JourneyHarness {
-    /// Runs `pipeline` over `events` with `--emit all` and `--until until` (seconds); returns
-    /// the output lines.
-    static func run(_ pipeline: CompiledPipeline, events: [JMEvent], until: Int64) throws -> [String] {
+    /// Runs `pipeline` over `events` with `--emit all` and `--until until` (seconds) if given;
+    /// returns the output lines.
+    static func run(_ pipeline: CompiledPipeline, events: [JMEvent], until: Int64?) throws -> [String] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-journey-model-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -19,7 +19,7 @@ enum JourneyHarness {
         let sink = OutputSink(fd: handle.fileDescriptor, flushEachRecord: false, capacity: 4096)
         var options = RunOptions()
         options.emit = .all
-        options.until = until * 1_000_000_000
+        options.until = until.map { $0 * 1_000_000_000 }
         let state = try RunState(directory: nil, pipeline: pipeline, fingerprint: 0)
         let collector = RunnerTests.Collector()
         let runner = Runner(pipeline: pipeline, options: options, output: sink, observer: collector, state: state)

@@ -258,6 +258,19 @@ func journeyModelEvents(seed: UInt64, pipeline: JMPipeline) -> [JMEvent] {
     }.map(\.element)
 }
 
+/// `--until` for a seeded stream: none (the clock stays at the last event), a wait's length
+/// or less after the last event (some timers stay pending, some fall due exactly then), or a
+/// day after it (every wait ends).
+func journeyModelUntil(seed: UInt64, events: [JMEvent]) -> Int64? {
+    var rng = SplitMix(seed: seed &+ 0x5EED)
+    let last = events.last!.time
+    switch rng.below(100) {
+    case 0..<15: return nil
+    case 15..<50: return last + rng.pick([1, 300, 600, 1800, 3600])
+    default: return last + 86_400
+    }
+}
+
 // MARK: - The model
 
 /// When re-entry memory is forgotten. docs/journeys.md: "with `never`, `max` or a cooldown
@@ -384,6 +397,10 @@ struct JourneyModel {
     /// Skips whose reason the doc leaves open (a cap filled in this moment by sends of equal
     /// priority only), as indexes into `records`.
     var openReasons: [Int] = []
+    /// How often the boundaries this test is after came up: a capped send exactly one period
+    /// after a send that went out (`cap boundary`), timers due exactly at an event's time
+    /// (`timer at event time`), an entry refused by each rule.
+    var coverage: [String: Int] = [:]
 
     // The current moment.
     private var moment: [JMRecord] = []
@@ -402,6 +419,7 @@ struct JourneyModel {
         var m = JourneyModel(pipeline: pipeline, customer: customer, rule: rule)
         for e in events where e.customer == customer {
             m.fireTimers(through: e.time)
+            if m.lastTimer == e.time { m.coverage["timer at event time", default: 0] += 1 }
             m.event(e)
         }
         m.fireTimers(through: until)
@@ -420,8 +438,12 @@ struct JourneyModel {
                 advance(i, from: instances[i].at + 1, at: next)
             }
             finishMoment(at: next)
+            lastTimer = next
         }
     }
+
+    /// The time of the latest timer moment.
+    private var lastTimer: Int64?
 
     mutating func event(_ e: JMEvent) {
         let t = e.time
@@ -448,12 +470,15 @@ struct JourneyModel {
             let running = instances.contains { $0.journey == j && $0.key == key }
             let memo = memos[memoKey]
             switch journey.effectiveMode {
-            case .never: if memo != nil { continue }
-            case .afterExit: if running { continue }
+            case .never: if memo != nil { coverage["refused: never", default: 0] += 1; continue }
+            case .afterExit: if running { coverage["refused: running", default: 0] += 1; continue }
             case .always: break
             }
-            if let cooldown = journey.cooldown, let memo, t - memo.last < cooldown { continue }
-            if let max = journey.max, let memo, memo.count >= max { continue }
+            if let cooldown = journey.cooldown, let memo, t - memo.last < cooldown {
+                coverage["refused: cooldown", default: 0] += 1
+                continue
+            }
+            if let max = journey.max, let memo, memo.count >= max { coverage["refused: max", default: 0] += 1; continue }
             var remembered = memo?.count ?? 0
             if rule == .whileNeeded, memo != nil {
                 let kept = journey.effectiveMode == .never || journey.max != nil || running
@@ -533,6 +558,7 @@ struct JourneyModel {
             let priority = pipeline.journeys[request.journey].effectivePriority
             guard let cap = pipeline.channels[request.channel].cap else { continue }
             let inWindow = sent[request.channel].filter { $0 > t - cap.per && $0 <= t }.count
+            if sent[request.channel].contains(t - cap.per) { coverage["cap boundary", default: 0] += 1 }
             if inWindow < cap.count {
                 sent[request.channel].append(t)
                 wentOut.append((request.channel, priority))

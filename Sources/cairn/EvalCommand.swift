@@ -129,7 +129,9 @@ struct EvalCommand: ParsableCommand {
             fields: fields, typeField: mapping?.typeField ?? 0, customerField: mapping?.customerField ?? 0,
             variables: names, hasEventMapping: mapping != nil,
             profile: .unavailable(message: "'profile' is not available in cairn eval: profiles are kept by cairn run",
-                                  hint: "bind a stand-in with --var, e.g. --var carts=3, and read it as 'carts'"))
+                                  hint: "bind a stand-in with --var, e.g. --var carts=3, and read it as 'carts'"),
+            journey: .unavailable(message: "'journey' is not available in cairn eval: journey instances are kept by cairn run",
+                                  hint: "bind a stand-in with --var, e.g. --var key='\"cart-7\"', and read it as 'key'"))
         let program: Program
         switch ExprCompiler.compile(expression, in: &env) {
         case .success(let p): program = p
@@ -184,7 +186,7 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// The `events:` mapping of a pipeline, loaded with the whole language accepted.
+    /// The `events:` mapping of a pipeline (the whole file is loaded and checked).
     static func loadEventMapping(_ path: String) throws -> EventsSpec {
         let text: String
         switch readTextFile(path) {
@@ -193,7 +195,7 @@ struct EvalCommand: ParsableCommand {
             StandardError.emit(PipelineFile.unreadable(path, why))
             throw ExitStatus.noInput.code
         }
-        switch PipelineLoader.load(file: path, source: text, accepting: .language) {
+        switch PipelineLoader.load(file: path, source: text) {
         case .success(let spec): return spec.events
         case .failure(let errors):
             StandardError.emit(errors.rendered())

@@ -256,7 +256,7 @@ struct ExprEvalTests {
          "write e.g. list.all(x, ...)"),
         ("now > 1", "no matching overload for '>' applied to (google.protobuf.Timestamp, int)", 4, 5, nil),
         ("profile.carts > 1.0", "undeclared profile field 'carts'", 8, 13, "declare it under 'profile' in the pipeline"),
-        ("journey.key == 'x'", "'journey' is not supported yet", 0, 7, nil),
+        ("journey.key == 'x'", "'journey' is only available inside a journey", 0, 7, ExprJourney.whereAvailable),
         ("{'a': 1}.a + 1", "no matching overload for '+' applied to (dyn, int)", 13, 14,
          "JSON numbers are doubles in CEL; write 1.0"),
         ("{1.5: 1} == null", "unsupported map key type 'double'", 1, 4, "map keys are int, uint, bool or string"),

@@ -132,7 +132,6 @@ struct ExprProfileTests {
         #expect(items.first?.message == message, "\(source)")
         #expect(items.first?.range == SourceRange(start: start, end: end), "\(source)")
         #expect(items.first?.hint == hint, "\(source)")
-        #expect(items.first?.awaitsRuntime == false)
     }
 
     @Test("where the profile is unavailable, every use of it reports why, at the 'profile' token", arguments: [
@@ -146,12 +145,5 @@ struct ExprProfileTests {
         #expect(items.first?.hint == "because")
         let start = source.hasPrefix("has(") ? 4 : 0
         #expect(items.first?.range == SourceRange(start: start, end: start + 7), "\(source)")
-    }
-
-    @Test("'journey' is still refused as awaiting its runtime")
-    func journeyAwaitsRuntime() {
-        let items = Self.diagnostics("journey.key == 'x'")
-        #expect(items.map(\.message) == ["'journey' is not supported yet"])
-        #expect(items.first?.awaitsRuntime == true)
     }
 }

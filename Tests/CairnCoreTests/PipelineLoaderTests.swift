@@ -71,13 +71,12 @@ struct PipelineLoaderTests {
         #expect(found.contains { $0.message == "missing key 'steps' in journey 'thanks'" })
     }
 
-    @Test("a key of the language that is not built yet is rejected by name")
-    func notYetSupported() {
-        let found = errors(Self.valid.replacingOccurrences(of: "name: shop\n", with: "name: shop\nerase: type == \"x\"\n"))
-        #expect(found.count == 1)
-        #expect(found.first?.message == "'erase' in the pipeline is not supported yet")
-        #expect(found.first?.line == 3)
-        #expect(found.first?.column == 1)
+    @Test("erase, like every key of the language, is accepted and compiled")
+    func eraseAccepted() throws {
+        let source = Self.valid.replacingOccurrences(of: "name: shop\n", with: "name: shop\nerase: type == \"x\"\n")
+        #expect(errors(source).isEmpty)
+        let pipeline = try PipelineCompiler.compile(file: "p.yaml", source: source).get()
+        #expect(pipeline.erase != nil)
     }
 
     @Test("every error of the file is reported in one run")
@@ -92,7 +91,7 @@ struct PipelineLoaderTests {
                 steps: [ { send: { channel: email } } ]
               - name: a
                 entry: 'type == "y"'
-                steps: [ { wait: 1h } ]
+                steps: [ { wait: soon } ]
             """
         let found = errors(source)
         let messages = found.map(\.message)
@@ -101,7 +100,7 @@ struct PipelineLoaderTests {
         #expect(messages.contains("missing key 'events' in the pipeline"))
         #expect(messages.contains("missing key 'template' in 'send' of steps[0] of journey 'a'"))
         #expect(messages.contains("duplicate journey name 'a'"))
-        #expect(messages.contains("'wait' in steps[0] of journey 'a' is not supported yet"))
+        #expect(messages.contains("expected a duration such as 30m, 1h or 7d, got 'soon'"))
         #expect(found.count >= 6)
     }
 
@@ -161,10 +160,9 @@ struct PipelineLoaderTests {
 
 // MARK: - The complete schema
 
-/// Loads with the whole language accepted: the errors (and warnings) of a failed load, or the
-/// warnings of a successful one.
+/// Loads: the errors (and warnings) of a failed load, or the warnings of a successful one.
 private func language(_ source: String) -> (spec: PipelineSpec?, errors: [Diagnostic], warnings: [Diagnostic]) {
-    switch PipelineLoader.load(file: "p.yaml", source: source, accepting: .language) {
+    switch PipelineLoader.load(file: "p.yaml", source: source) {
     case .success(let spec): return (spec, [], spec.warnings)
     case .failure(let e):
         return (nil, e.diagnostics.filter { $0.severity == .error }, e.diagnostics.filter { $0.severity == .warning })
@@ -284,7 +282,7 @@ struct PipelineSchemaTests {
         #expect(spec.profile[4].defaultValue?.value == .int(0))
         #expect(spec.profile[5].defaultValue?.value == .string("UTC"))
         #expect(spec.channels.map(\.name.value) == ["email", "push", "sms"])
-        #expect(spec.channels[0].cap?.value == FrequencyCap(count: 3, per: PipelineDuration(seconds: 7 * 86_400)))
+        #expect(spec.channels[0].cap?.value == FrequencyCap(count: 3, period: .rolling(PipelineDuration(seconds: 7 * 86_400))))
         #expect(spec.channels[0].quiet?.value == QuietHours(start: 21 * 60, end: 8 * 60))
         #expect(spec.channels[0].timezone?.text == "event.tz")
         #expect(spec.channels[2].cap == nil)
@@ -322,62 +320,18 @@ struct PipelineSchemaTests {
         #expect(split.variants[1].steps.map(\.name) == ["nudge-push"])
         guard case .exit(let reason) = cart.steps[5].kind else { Issue.record("not an exit"); return }
         #expect(reason.value == "done")
-        // Loaded for the whole language, the spec lists what would not run; the compiler refuses it.
-        #expect(spec.unsupported.count == 14)
-        guard case .failure = PipelineCompiler.compile(spec) else {
-            Issue.record("a spec with unsupported parts compiled")
-            return
-        }
+        #expect(PipelineCompiler.compile(spec).isSuccess)
     }
 
-    @Test("loaded for a run, the complete pipeline is rejected exactly at the keys without a runtime")
-    func completePipelineNotSupportedYet() {
-        let source = Self.complete
-        guard case .failure(let failure) = PipelineCompiler.compile(file: "p.yaml", source: source) else {
-            Issue.record("the complete pipeline compiled")
-            return
-        }
-        let expected: [(String, String, Int)] = [
-            ("channels:", "'channels' in the pipeline is not supported yet", 1),
-            ("erase:", "'erase' in the pipeline is not supported yet", 1),
-            ("key:", "'key' in journey 'cart' is not supported yet", 1),
-            ("reentry:", "'reentry' in journey 'cart' is not supported yet", 1),
-            ("exit:", "'exit' in journey 'cart' is not supported yet", 1),
-            ("hold:", "'hold' in journey 'cart' is not supported yet", 1),
-            ("goal:", "'goal' in journey 'cart' is not supported yet", 1),
-            ("priority:", "'priority' in journey 'cart' is not supported yet", 1),
-            ("wait:", "'wait' in steps[0] of journey 'cart' is not supported yet", 1),
-            ("data:", "'data' in 'send' of steps[1] of journey 'cart' is not supported yet", 1),
-            ("wait_for:", "'wait_for' in steps[2] of journey 'cart' is not supported yet", 1),
-            ("branch:", "'branch' in steps[3] of journey 'cart' is not supported yet", 1),
-            ("split:", "'split' in steps[4] of journey 'cart' is not supported yet", 1),
-            ("exit: done", "'exit' in steps[5] of journey 'cart' is not supported yet", 1),
-        ]
-        let found = failure.diagnostics
-        #expect(found.count == expected.count)
-        for (i, (needle, message, occurrence)) in expected.enumerated() where i < found.count {
-            let at = position(of: needle, in: source, occurrence: occurrence)
-            #expect(found[i].message == message)
-            #expect(found[i].line == at.line, "\(message)")
-            #expect(found[i].column == at.column, "\(message)")
-            #expect(found[i].severity == .error)
-        }
-        #expect(found.first?.hint == "this version runs journeys of an 'entry' condition and 'send' steps; caps, quiet hours and consent arrive with the journey runtime")
-        #expect(found.last?.hint == "this version runs journeys of an 'entry' condition and 'send' steps; 'exit' steps arrive with the journey runtime")
-    }
-
-    @Test("a typo inside a part not supported yet is reported precisely, beside the not-supported error")
-    func typoInsideNotYet() {
+    @Test("a typo inside channels is reported precisely")
+    func typoInsideChannels() {
         let source = pipeline(top: "channels:\n  email: { cap: 3 per 7d, qiuet: 21:00-08:00 }")
         guard case .failure(let failure) = PipelineCompiler.compile(file: "p.yaml", source: source) else {
             Issue.record("compiled")
             return
         }
-        #expect(failure.diagnostics.map(\.message) == [
-            "'channels' in the pipeline is not supported yet",
-            "unknown key 'qiuet' in channel 'email'",
-        ])
-        let typo = failure.diagnostics[1]
+        #expect(failure.diagnostics.map(\.message) == ["unknown key 'qiuet' in channel 'email'"])
+        let typo = failure.diagnostics[0]
         #expect((typo.line, typo.column, typo.length) == (8, 27, 5))
         #expect(typo.hint == "did you mean 'quiet'?")
     }
@@ -395,6 +349,9 @@ struct PipelineSchemaTests {
         var prefix = false
         var testDescription: String { message }
     }
+
+    static let capHint = "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h; "
+        + "or 'N per K calendar days', counted from local midnight, e.g. 1 per calendar day"
 
     static let rules: [Rule] = [
         Rule(source: pipeline().replacingOccurrences(of: "cairn: 1", with: "cairn: 2"), at: "2",
@@ -499,16 +456,16 @@ struct PipelineSchemaTests {
              message: "'profile' must be a mapping of names to definitions, not a list"),
         Rule(source: pipeline(top: "channels:\n  email: { cap: 3 every 7d }"), at: "3 every",
              message: "expected a cap such as 3 per 7d, got '3 every 7d'",
-             hint: "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"),
+             hint: Self.capHint),
         Rule(source: pipeline(top: "channels:\n  email: { cap: 0 per 1d }"), at: "0 per",
              message: "the count of a cap must be between 1 and 1000000, got 0",
-             hint: "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"),
+             hint: Self.capHint),
         Rule(source: pipeline(top: "channels:\n  email: { cap: '3 per 7days' }"), at: "7days",
              message: "expected a duration such as 30m, 1h or 7d, got '7days'",
              hint: "unknown unit 'days': did you mean 'd'? units are s, m, h, d, w"),
         Rule(source: pipeline(top: "channels:\n  email: { cap: 3   per 0d }"), at: "0d",
              message: "the period of a cap must be longer than 0s",
-             hint: "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"),
+             hint: Self.capHint),
         Rule(source: pipeline(top: "channels:\n  email: { quiet: 25:00-08:00 }"), at: "25:00",
              message: "expected quiet hours such as 21:00-08:00, got '25:00-08:00'",
              hint: "local times HH:MM-HH:MM on a 24-hour clock; the range may wrap past midnight"),
@@ -558,8 +515,8 @@ struct PipelineSchemaTests {
         Rule(source: pipeline(steps: "      - wait: 0m"), at: "0m",
              message: "'wait' of steps[0] of journey 'j' must be longer than 0s",
              hint: "a zero duration has no effect here; leave the key out or give a length"),
-        Rule(source: pipeline(steps: "      - wait: { for: 1h }"), at: "{ for",
-             message: "'wait' of steps[0] of journey 'j' must be a duration such as 30m, 1h or 7d, not a mapping"),
+        Rule(source: pipeline(steps: "      - wait: [ 1h ]"), at: "[ 1h",
+             message: "'wait' of steps[0] of journey 'j' must be a duration such as 30m, 1h or 7d, not a list"),
         Rule(source: pipeline(steps: "      - wait_for: { event: type == \"b\" }"), at: "{ event",
              message: "missing key 'timeout' in 'wait_for' of steps[0]",
              hint: "how long to wait before going on with 'else', e.g. timeout: 1d"),
@@ -944,12 +901,12 @@ struct PipelineSchemaTests {
                 }
             }
             let source = mutated.joined(separator: "\n")
-            for acceptance in [PipelineLoader.Acceptance.language, .runnable] {
+            do {
                 let diagnostics: [Diagnostic]
-                switch PipelineLoader.load(file: "p.yaml", source: source, accepting: acceptance) {
+                switch PipelineLoader.load(file: "p.yaml", source: source) {
                 case .success(let spec):
                     diagnostics = spec.warnings
-                    if acceptance == .runnable { _ = PipelineCompiler.compile(spec) }
+                    _ = PipelineCompiler.compile(spec)
                 case .failure(let errors): diagnostics = errors.diagnostics
                 }
                 let sourceLines = SourceLines.split(source)
@@ -1050,4 +1007,8 @@ struct PipelinePositionTests {
         let d = try #require(diagnostics("---").first)
         #expect((d.line, d.column) == (1, 4))
     }
+}
+
+extension Result {
+    var isSuccess: Bool { if case .success = self { true } else { false } }
 }

@@ -99,9 +99,14 @@ public final class StateInspector {
     func line(key: UnsafeRawBufferPointer, payload: UnsafeRawPointer) -> [UInt8] {
         var out: [UInt8] = Array(#"{"customer":""#.utf8)
         JSONText.appendEscaped(bytes: Array(key), to: &out)
-        out += Array(#"","latest":""#.utf8)
-        out += Array(CELTime.formatTimestamp(profile.latestEvent(payload)).utf8)
-        out += Array(#"","profile":"#.utf8)
+        if profile.layout.fields.isEmpty {
+            // Without profile fields no event time is kept per customer.
+            out += Array(#"","latest":null,"profile":"#.utf8)
+        } else {
+            out += Array(#"","latest":""#.utf8)
+            out += Array(CELTime.formatTimestamp(profile.latestEvent(payload)).utf8)
+            out += Array(#"","profile":"#.utf8)
+        }
         profile.appendJSON(payload, at: clock ?? .min, to: &out)
         out += Array(#","journeys":["#.utf8)
         let handle = JourneyEngine.handle(payload)

@@ -1,7 +1,7 @@
 /// The per-event bindings an expression reads: the event's bytes, the table of values the
 /// scanner found at the pipeline's interned field paths, the event time (`time`, `now`), the
-/// extra variables declared in `ExprEnvironment.variables` and the customer's profile
-/// (`profile.NAME`).
+/// extra variables declared in `ExprEnvironment.variables`, the customer's profile
+/// (`profile.NAME`) and the journey instance (`journey.NAME`).
 ///
 /// Built by the runner for each event without allocating: it only holds pointers.
 ///
@@ -11,7 +11,9 @@
 ///   with spans into `variableText` (see `ExprVariables`). `profileValues`, when not nil, must
 ///   point to one value per profile field of `ExprEnvironment.profile`, and its strings,
 ///   bytes, lists and maps must be spans of origin `.variables` into `variableText` (JSON
-///   string contents, `escaped` when they hold a `\`; JSON arrays and objects). All must
+///   string contents, `escaped` when they hold a `\`; JSON arrays and objects).
+///   `journeyValues`, when not nil, must point to one value per `ExprJourney.fields`, its
+///   strings spans of origin `.variables` into `variableText` likewise. All must
 ///   stay valid while the program evaluates and while any `Value` produced from this
 ///   activation is in use.
 public struct Activation {
@@ -34,20 +36,24 @@ public struct Activation {
     /// lists and maps among them are spans of origin `.variables` into `variableText`. nil
     /// when there is no profile: `profile.NAME` then evaluates to an error.
     public var profileValues: UnsafePointer<Value>?
-    /// `journey.*` of the instance being evaluated (see `ExprJourney`); nil outside journeys.
+    /// The journey instance the expression runs for: one value per `ExprJourney.fields`
+    /// (key, entered_at, variant, step, entries), strings as spans of origin `.variables` into
+    /// `variableText`; set by the journey runtime. nil outside an instance: `journey.NAME`
+    /// then evaluates to an error.
     public var journeyValues: UnsafePointer<Value>?
 
     @inlinable
     public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,
                 variableText: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                 variableValues: UnsafePointer<ScannedValue>? = nil,
-                profileValues: UnsafePointer<Value>? = nil) {
+                profileValues: UnsafePointer<Value>? = nil, journeyValues: UnsafePointer<Value>? = nil) {
         self.line = line
         self.fields = fields
         self.eventTime = eventTime
         self.variableText = variableText
         self.variableValues = variableValues
         self.profileValues = profileValues
+        self.journeyValues = journeyValues
     }
 }
 

@@ -172,6 +172,10 @@ extension ExprCompilation {
             return profileMisuse(operand.range, argument.range, "has() does not apply to profile fields",
                                  hint: "a profile field always has a value (its default, or null, before any event): read profile.\(field)")
         }
+        if isJourney(operand) {
+            return journeyMisuse(operand.range, argument.range, "has() does not apply to journey fields",
+                                 hint: "a journey field always has a value (null for 'key' and 'variant' when there is none): read journey.\(field)")
+        }
         if let parentPath = eventPath(operand) {
             readsVariable = true
             let id = intern(parentPath + [field])

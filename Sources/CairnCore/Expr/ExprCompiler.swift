@@ -41,8 +41,6 @@ public enum ExprCompiler {
 
     /// The built-in variables.
     static let variables = ["event", "type", "customer", "time", "now"]
-    /// Names of the full pipeline language that a later version adds.
-    static let futureVariables: Set<String> = ["journey"]
     /// CEL's type names usable as values (`type(x) == int`); `type` itself is cairn's variable.
     static let typeNames: [String: TypeTag] = [
         "int": .int, "uint": .uint, "double": .double, "bool": .bool, "string": .string, "bytes": .bytes,
@@ -146,6 +144,7 @@ struct ExprCompilation {
         case let .select(operand, field, fieldRange):
             if let path = eventPath(node) { return loadField(path) }
             if isProfile(operand) { return loadProfileField(field, fieldRange, profileRange: operand.range) }
+            if isJourney(operand) { return loadJourneyField(field, fieldRange, journeyRange: operand.range) }
             if !locals.contains(where: { $0.name == "google" }),
                let tag = ["google.protobuf.Timestamp": TypeTag.timestamp,
                           "google.protobuf.Duration": .duration][dottedName(node) ?? ""] {
@@ -169,6 +168,15 @@ struct ExprCompilation {
                     if identifier { hint = "write profile.\(name)" }
                 }
                 return profileMisuse(operand.range, node.range, "profile fields are read as profile.NAME, not by index",
+                                     hint: hint)
+            }
+            if isJourney(operand) {
+                var hint = "read a journey field as journey.NAME"
+                if case .literal(.string(let text)) = key.kind,
+                   let field = ExprJourney.fields.first(where: { $0.name == String(decoding: text, as: UTF8.self) }) {
+                    hint = "write journey.\(field.name)"
+                }
+                return journeyMisuse(operand.range, node.range, "journey fields are read as journey.NAME, not by index",
                                      hint: hint)
             }
             let base = compile(operand)
@@ -263,10 +271,9 @@ struct ExprCompilation {
                 return profileMisuse(range, range, "'profile' is not a value: read one of its fields as profile.NAME",
                                      hint: profileNamesHint())
             }
-            if ExprCompiler.futureVariables.contains(name) {
-                diagnostics.append(ExprDiagnostic(message: "'\(name)' is not supported yet", range: range,
-                                                  awaitsRuntime: true))
-                return nil
+            if name == "journey" {
+                return journeyMisuse(range, range, "'journey' is not a value: read one of its fields as journey.NAME",
+                                     hint: journeyNamesHint)
             }
             return report("undeclared reference to '\(name)'", range, hint: suggestion(for: name))
         }
@@ -308,6 +315,41 @@ struct ExprCompilation {
         return report(message, range, hint: hint)
     }
 
+    // MARK: Journey
+
+    /// Whether `node` is the variable `journey` (not an iteration variable of that name).
+    func isJourney(_ node: ExprNode) -> Bool {
+        guard case .identifier("journey", false) = node.kind else { return false }
+        return !locals.contains { $0.name == "journey" }
+    }
+
+    /// `journey.NAME`: a load of the instance's field, of the field's static type.
+    mutating func loadJourneyField(_ name: String, _ nameRange: SourceRange, journeyRange: SourceRange) -> Compiled? {
+        if case let .unavailable(message, hint) = env.journey { return report(message, journeyRange, hint: hint) }
+        guard let field = ExprJourney.fields.first(where: { $0.name == name }) else {
+            let names = ExprJourney.fields.map(\.name)
+            let hint = Suggestion.closest(to: name, among: names).map { "did you mean '\($0)'?" } ?? journeyNamesHint
+            return report("'journey' has no field '\(name)'", nameRange, hint: hint)
+        }
+        readsVariable = true
+        return Compiled(index: emit(ProgramInstruction(.journey, Int32(field.rawValue))), type: field.type)
+    }
+
+    /// `journey` used other than as `journey.NAME`: where it is unavailable, that message at the
+    /// `journey` token; else `message` over `range`.
+    mutating func journeyMisuse(_ journeyRange: SourceRange, _ range: SourceRange, _ message: String,
+                                hint: String?) -> Compiled? {
+        if case let .unavailable(unavailable, unavailableHint) = env.journey {
+            return report(unavailable, journeyRange, hint: unavailableHint)
+        }
+        return report(message, range, hint: hint)
+    }
+
+    /// The hint for a bare or misspelt `journey`: its field names.
+    var journeyNamesHint: String {
+        "the journey fields are " + ExprJourney.fields.map { "journey.\($0.name)" }.joined(separator: ", ")
+    }
+
     /// The hint for a bare `profile`: its field names.
     func profileNamesHint() -> String {
         guard case .fields(let fields) = env.profile, !fields.isEmpty else {
@@ -318,7 +360,7 @@ struct ExprCompilation {
     }
 
     func suggestion(for name: String) -> String {
-        let candidates = ExprCompiler.variables + env.variables + locals.map(\.name)
+        let candidates = ExprCompiler.variables + ["journey"] + env.variables + locals.map(\.name)
         if let near = Suggestion.closest(to: name, among: candidates) ?? Suggestion.closest(to: name.lowercased(), among: candidates) {
             return "did you mean '\(near)'?"
         }

@@ -33,17 +33,12 @@ public struct ExprDiagnostic: Equatable, Sendable, Error, CustomStringConvertibl
     public var message: String
     public var range: SourceRange
     public var hint: String?
-    /// The expression names part of the language whose runtime is not built yet
-    /// (`journey`): refused for a run, accepted when the whole language is.
-    public var awaitsRuntime: Bool
 
-    public init(severity: Severity = .error, message: String, range: SourceRange, hint: String? = nil,
-                awaitsRuntime: Bool = false) {
+    public init(severity: Severity = .error, message: String, range: SourceRange, hint: String? = nil) {
         self.severity = severity
         self.message = message
         self.range = range
         self.hint = hint
-        self.awaitsRuntime = awaitsRuntime
     }
 
     public var description: String {

@@ -12,6 +12,10 @@
 /// `profile` says what `profile.NAME` reads: the pipeline's profile fields (their values are
 /// supplied per activation in `Activation.profileValues`, in this order), or why there is no
 /// profile to read.
+///
+/// `journey` says whether `journey.NAME` can be read (inside a journey, where an instance
+/// runs; the values are supplied per activation in `Activation.journeyValues`, in the order of
+/// `ExprJourney.Field`), or why not.
 public struct ExprEnvironment {
     public var fields: FieldPaths
     public var typeField: FieldID
@@ -24,15 +28,19 @@ public struct ExprEnvironment {
     public var hasEventMapping: Bool
     /// What `profile.NAME` reads. Default: a pipeline without profile fields.
     public var profile: ExprProfile
+    /// Whether `journey.NAME` reads an instance. Default: unavailable, as outside a journey.
+    public var journey: ExprJourney
 
     public init(fields: FieldPaths, typeField: FieldID, customerField: FieldID, variables: [String] = [],
-                hasEventMapping: Bool = true, profile: ExprProfile = .fields([])) {
+                hasEventMapping: Bool = true, profile: ExprProfile = .fields([]),
+                journey: ExprJourney = .outsideJourney) {
         self.fields = fields
         self.typeField = typeField
         self.customerField = customerField
         self.variables = variables
         self.hasEventMapping = hasEventMapping
         self.profile = profile
+        self.journey = journey
     }
 }
 
@@ -57,4 +65,61 @@ public enum ExprProfile: Sendable {
             self.type = type
         }
     }
+}
+
+/// Whether an expression may read the journey instance it runs for as `journey.NAME`.
+public enum ExprJourney: Sendable {
+    /// Inside a journey: `journey.NAME` compiles to a load of `Activation.journeyValues[k]`,
+    /// `k` the field's `rawValue`.
+    case available
+    /// No instance here: any use of `journey` is an error with this message (and hint), at the
+    /// `journey` token.
+    case unavailable(message: String, hint: String?)
+
+    /// The fields of `journey`, in the order of `Activation.journeyValues`.
+    public enum Field: Int, CaseIterable, Sendable {
+        /// The instance's key (a string), null for a journey without `key:`.
+        case key
+        /// When the instance entered (a timestamp).
+        case enteredAt
+        /// The variant its latest split chose (a string), null before any split.
+        case variant
+        /// The name of the current step (its `id:` or its path).
+        case step
+        /// How many times the customer (and key) has entered the journey, this entry included.
+        case entries
+
+        /// The name expressions use: `journey.entered_at`.
+        public var name: String {
+            switch self {
+            case .key: "key"
+            case .enteredAt: "entered_at"
+            case .variant: "variant"
+            case .step: "step"
+            case .entries: "entries"
+            }
+        }
+
+        /// The static type of `journey.NAME`.
+        public var type: ExprType {
+            switch self {
+            case .key, .variant: .dyn
+            case .enteredAt: .timestamp
+            case .step: .string
+            case .entries: .int
+            }
+        }
+    }
+
+    /// The fields in the order of `Activation.journeyValues`: key, entered_at, variant, step,
+    /// entries.
+    public static let fields: [Field] = Field.allCases
+
+    /// Where `journey` can be read, for hints.
+    public static let whereAvailable =
+        "'journey' is read in a journey's 'exit', 'hold' and 'goal', and in its steps ('wait_for' event, branch 'when', send 'data')"
+
+    /// The default outside any journey.
+    public static let outsideJourney = ExprJourney.unavailable(
+        message: "'journey' is only available inside a journey", hint: whereAvailable)
 }

@@ -39,7 +39,8 @@ extension ProgramStorage {
                 line: activation.line, fields: activation.fields,
                 eventTime: activation.eventTime, variableText: activation.variableText,
                 variableValues: activation.variableValues,
-                profileValues: activation.profileValues, locals: locals.baseAddress!,
+                profileValues: activation.profileValues,
+                journeyValues: activation.journeyValues, locals: locals.baseAddress!,
                 scratch: scratch, zones: p.zonesView, regexes: p.regexesView)
             return evaluator.eval(p.root)
         }
@@ -85,6 +86,7 @@ struct Evaluator {
     let variableText: UnsafeRawBufferPointer
     let variableValues: UnsafePointer<ScannedValue>?
     let profileValues: UnsafePointer<Value>?
+    let journeyValues: UnsafePointer<Value>?
     let locals: UnsafeMutablePointer<Value>
     // Unowned: the caller keeps the scratch alive for the whole evaluation; a strong
     // reference would cost a retain and a release per condition.
@@ -114,6 +116,10 @@ struct Evaluator {
         case .profile:
             // Strings, lists and maps among the values are spans into `variableText`.
             guard let values = profileValues else { return .error(.unsupportedType) }
+            return values[Int(node.a)]
+        case .journey:
+            // Strings among the values are spans into `variableText`.
+            guard let values = journeyValues else { return .error(.unsupportedType) }
             return values[Int(node.a)]
         case .local:
             return locals[Int(node.a)]

@@ -45,7 +45,8 @@ extension Program {
                                         line: activation.line, fields: activation.fields,
                                         eventTime: activation.eventTime, variableText: activation.variableText,
                                         variableValues: activation.variableValues,
-                profileValues: activation.profileValues, locals: locals.baseAddress!,
+                profileValues: activation.profileValues,
+                journeyValues: activation.journeyValues, locals: locals.baseAddress!,
                                         scratch: scratch, zones: zones, regexes: regexes))
                                 }
                             }

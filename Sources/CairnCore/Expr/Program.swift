@@ -18,7 +18,7 @@ public struct Program: Sendable {
     /// field).
     public var resultType: ExprType
     /// True when the expression reads no variable (no event field, `type`, `customer`, `time`,
-    /// `now`, profile field or extra variable): its value is the same for every event, so a condition that
+    /// `now`, profile field, journey field or extra variable): its value is the same for every event, so a condition that
     /// is constant is almost certainly a mistake worth a warning.
     public var isConstant: Bool
 
@@ -41,6 +41,35 @@ public struct Program: Sendable {
     /// only these per event.
     public var profileFieldsRead: Set<Int> {
         Set(nodes.lazy.filter { $0.op == .profile }.map { Int($0.a) })
+    }
+
+    /// The event fields the program reads, sorted, without repeats: the paths it selects from
+    /// `event` (for `has(event.a.b)` also `a`), and the type and customer fields when it reads
+    /// `type` or `customer`. What a journey instance keeps of the event that entered it
+    /// (`CompiledPipeline.Journey.capture`).
+    public var fieldsRead: [FieldID] {
+        var ids = Set<FieldID>()
+        for node in nodes {
+            switch node.op {
+            case .field, .stringVariable, .fieldEqualString, .fieldNotEqualString, .variableEqualString,
+                 .variableNotEqualString:
+                ids.insert(FieldID(node.a))
+            case .has:
+                ids.insert(FieldID(node.a))
+                if node.b >= 0 { ids.insert(FieldID(node.b)) }
+            default:
+                break
+            }
+        }
+        return ids.sorted()
+    }
+
+    /// Whether the program reads `journey.NAME`: it needs `Activation.journeyValues`.
+    public var readsJourney: Bool { nodes.contains { $0.op == .journey } }
+
+    /// The journey fields the program reads, by `ExprJourney.Field.rawValue`.
+    public var journeyFieldsRead: Set<Int> {
+        Set(nodes.lazy.filter { $0.op == .journey }.map { Int($0.a) })
     }
 
     init(
@@ -207,6 +236,8 @@ enum ProgramOpcode: UInt8, Sendable {
     case variable
     /// Profile field number `a` (`profile.NAME`): `Activation.profileValues[a]`.
     case profile
+    /// Journey field number `a` (`journey.NAME`, see `ExprJourney.Field`): `Activation.journeyValues[a]`.
+    case journey
     /// Iteration variable slot `a`.
     case local
     /// `has(...)`: field `a` present; `b` is the parent field id (checked to be an object) or -1.

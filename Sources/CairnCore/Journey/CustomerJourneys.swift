@@ -102,7 +102,10 @@ final class CustomerJourneys {
         changed = false
     }
 
-    var isEmpty: Bool { instances.isEmpty && memos.isEmpty && logs.isEmpty }
+    /// Whether nothing is left to keep: no running instance, memo or send log.
+    var isEmpty: Bool {
+        memos.isEmpty && !logs.contains { $0.count > 0 } && !instances.contains { !$0.flags.contains(.ended) }
+    }
 
     @inline(__always) static func pad8(_ n: Int) -> Int { (n + 7) & ~7 }
 

@@ -17,8 +17,9 @@ public struct CompiledPipeline: Sendable {
     public var channels: [Channel] = []
     /// `erase:`: an event that matches purges its customer.
     public var erase: Program?
-    /// `timezone:`: the customer's zone name, for waits until a local time (channels have
-    /// their own in `Channel.timezone`).
+    /// The pipeline's `timezone:`: each customer's IANA zone name, for `wait: { until }` (a
+    /// channel's own `timezone:` already folds it in, see `Channel.timezone`). nil: the
+    /// default zone for everyone.
     public var timezone: Program?
     /// The zone of customers for whom `timezone:` gives no known zone name (and of all
     /// customers without `timezone:`): `default_timezone:`, else UTC.

@@ -1,21 +1,17 @@
 /// Compiles a `PipelineSpec` into a `CompiledPipeline`, or reports every error it finds.
 public enum PipelineCompiler {
-    /// Loads and compiles a pipeline file's text for a run.
+    /// Loads and compiles a pipeline file's text.
     ///
     /// The load's warnings travel on in `CompiledPipeline.warnings`.
     public static func compile(file: String, source: String) -> Result<CompiledPipeline, PipelineErrors> {
-        switch PipelineLoader.load(file: file, source: source, accepting: .runnable) {
+        switch PipelineLoader.load(file: file, source: source) {
         case .failure(let errors): return .failure(errors)
         case .success(let spec): return compile(spec)
         }
     }
 
-    /// Compiles a loaded spec. A spec that uses parts of the language this version does not run
-    /// (`spec.unsupported`, possible after a `.language` load) is refused with those errors.
+    /// Compiles a loaded spec.
     public static func compile(_ spec: PipelineSpec) -> Result<CompiledPipeline, PipelineErrors> {
-        if !spec.unsupported.isEmpty {
-            return .failure(PipelineErrors(diagnostics: spec.unsupported + spec.warnings, source: spec.source))
-        }
         var fields = FieldPaths()
         let customer = fields.intern(spec.events.customer.value)
         let time = fields.intern(spec.events.time.value)
@@ -23,7 +19,6 @@ public enum PipelineCompiler {
         var env = ExprEnvironment(fields: fields, typeField: type, customerField: customer)
         let loader = PipelineLoader(file: spec.file, source: spec.source)
         var diagnostics: [Diagnostic] = spec.warnings
-        var journeys: [CompiledPipeline.Journey] = []
 
         // The aggregates first: they cannot read the profile; everything after them can.
         var profile: [CompiledPipeline.ProfileField] = []
@@ -34,30 +29,30 @@ public enum PipelineCompiler {
         }
         env.profile = .fields(profile.map { ExprProfile.Field(name: $0.name, type: $0.type) })
 
-        var channels: [CompiledPipeline.Channel] = []
-        for journey in spec.journeys {
-            let program = compileExpression(journey.entry, env: &env, loader: loader, diagnostics: &diagnostics)
-            var steps: [CompiledPipeline.Step] = []
-            for step in journey.steps {
-                switch step.kind {
-                case .send(let send):
-                    var channel = channels.firstIndex { $0.name == send.channel.value }
-                    if channel == nil {
-                        channels.append(CompiledPipeline.Channel(name: send.channel.value))
-                        channel = channels.count - 1
-                    }
-                    steps.append(CompiledPipeline.Step(name: step.name, op: .send(CompiledPipeline.Send(
-                        channel: channel!, template: send.template.value, data: [], next: steps.count + 1))))
-                case .wait, .waitFor, .branch, .split, .exit:
-                    // Listed in `spec.unsupported` by the loader, refused above.
-                    preconditionFailure("a '\(step.kind.keyword)' step reached the compiler")
-                }
-            }
-            steps.append(CompiledPipeline.Step(name: "end", op: .complete))
-            if let program {
-                journeys.append(CompiledPipeline.Journey(name: journey.name.value, entry: program, steps: steps))
+        var context = Context(env: env, loader: loader, diagnostics: diagnostics)
+        let timezone = spec.timezone.flatMap { context.compile($0) }
+        for channel in spec.channels {
+            context.channels.append(context.compileChannel(channel, pipelineTimezone: timezone))
+        }
+        context.pipelineTimezone = timezone
+        let erase = spec.erase.flatMap { context.compile($0) }
+        var defaultZone = CELTimeZone.utc
+        if let name = spec.defaultTimezone {
+            if let zone = CELTimeZone.named(name.value) {
+                defaultZone = zone
+            } else {
+                // Checked at load; the zone database changed since.
+                context.diagnostics.append(Diagnostic(
+                    .error, file: spec.file, line: name.location.line, column: name.location.column,
+                    length: max(1, name.value.unicodeScalars.count), message: "unknown time zone '\(name.value)'"))
             }
         }
+        var journeys: [CompiledPipeline.Journey] = []
+        for journey in spec.journeys {
+            if let compiled = context.compileJourney(journey) { journeys.append(compiled) }
+        }
+        env = context.env
+        diagnostics = context.diagnostics
         if diagnostics.contains(where: { $0.severity == .error }) {
             return .failure(PipelineErrors(diagnostics: diagnostics, source: spec.source))
         }
@@ -70,7 +65,10 @@ public enum PipelineCompiler {
             timePath: spec.events.time.value.joined(separator: "."),
             typePath: spec.events.type.value.joined(separator: "."),
             warnings: PipelineErrors(diagnostics: diagnostics, source: spec.source).diagnostics)
-        compiled.channels = channels
+        compiled.channels = context.channels
+        compiled.erase = erase
+        compiled.timezone = timezone
+        compiled.defaultZone = defaultZone
         compiled.lateness = (spec.events.lateness?.value.seconds ?? 0) * 1_000_000_000
         return .success(compiled)
     }
@@ -79,6 +77,7 @@ public enum PipelineCompiler {
     static func compileExpression(
         _ expression: ExpressionSpec, env: inout ExprEnvironment, loader: PipelineLoader, diagnostics: inout [Diagnostic]
     ) -> Program? {
+        env.journey = expression.journey
         switch ExprCompiler.compile(expression.text, in: &env) {
         case .success(let program): return program
         case .failure(let errors):

@@ -22,18 +22,10 @@ extension PipelineLoader {
         for (expression, warnIfConstant, profileField) in expressions {
             var env = scratch
             env.profile = profileField.map(CompiledPipeline.ProfileField.unreadableProfile) ?? readable
+            env.journey = expression.journey
             switch ExprCompiler.compile(expression.text, in: &env) {
             case .failure(let errors):
-                // 'journey' is the language's, without a runtime yet: like a key without a
-                // runtime, it is refused for a run but accepted when the whole language is
-                // (`cairn eval --pipeline` reads such a file's mapping).
-                for (item, diagnostic) in zip(errors.items, place(errors, of: expression)) {
-                    if item.awaitsRuntime {
-                        unsupported.append(diagnostic)
-                    } else {
-                        diagnostics.append(diagnostic)
-                    }
-                }
+                diagnostics += place(errors, of: expression)
             case .success(let program):
                 let firstLine = width(String(expression.text.prefix { $0 != "\n" }))
                 if expression.kind == .condition, program.resultType != .bool, program.resultType != .dyn {

@@ -31,39 +31,35 @@ extension PipelineLoader {
             }
             var entry: ExpressionSpec?
             if let node = map["entry"] {
-                entry = expression(node, "'entry' of \(label)", kind: .condition, warnIfConstant: true)
+                entry = expression(node, "'entry' of \(label)", kind: .condition, warnIfConstant: true, journey: .unavailable(
+                    message: "'journey' is not available in 'entry' of \(label)",
+                    hint: "'entry' decides whether an instance starts, so there is none yet; " + ExprJourney.whereAvailable))
             } else {
                 error(at: map.location, "missing key 'entry' in \(label)",
                       hint: "a CEL condition on the event, e.g. entry: type == \"add_to_cart\"")
             }
             var key: ExpressionSpec?
             if let node = map["key"] {
-                notYet(map, "key", in: label)
-                key = expression(node, "'key' of \(label)", kind: .value)
+                key = expression(node, "'key' of \(label)", kind: .value, journey: .unavailable(
+                    message: "'journey' is not available in 'key' of \(label)",
+                    hint: "'key' names the instance, so it is evaluated before there is one; " + ExprJourney.whereAvailable))
             }
             var reentry: ReentrySpec?
             if let node = map["reentry"] {
-                notYet(map, "reentry", in: label)
                 reentry = reentrySpec(node, "'reentry' of \(label)")
             }
             var exit: ExpressionSpec?
             if let node = map["exit"] {
-                notYet(map, "exit", in: label)
-                exit = expression(node, "'exit' of \(label)", kind: .condition, warnIfConstant: true)
+                exit = expression(node, "'exit' of \(label)", kind: .condition, warnIfConstant: true, journey: .available)
             }
-            var hold: ExpressionSpec?
-            if let node = map["hold"] {
-                notYet(map, "hold", in: label)
-                hold = expression(node, "'hold' of \(label)", kind: .condition, warnIfConstant: true)
-            }
+            var hold: HoldSpec?
+            if let node = map["hold"] { hold = holdSpec(node, "'hold' of \(label)") }
             var goal: GoalSpec?
             if let node = map["goal"] {
-                notYet(map, "goal", in: label)
                 goal = goalSpec(node, "'goal' of \(label)")
             }
             var priority: Located<Int>?
             if let node = map["priority"] {
-                notYet(map, "priority", in: label)
                 priority = integer(node, "'priority' of \(label)", in: -1_000_000...1_000_000)
             }
             var steps: [StepSpec] = []
@@ -120,17 +116,55 @@ extension PipelineLoader {
     }
 
     mutating func goalSpec(_ node: Node, _ what: String) -> GoalSpec? {
-        guard let map = mapping(node, what, allowed: ["when", "within"]) else { return nil }
+        guard let map = mapping(node, what, allowed: ["when", "within", "continue"]) else { return nil }
         var when: ExpressionSpec?
         if let node = map["when"] {
-            when = expression(node, "'when' of \(what)", kind: .condition, warnIfConstant: true)
+            when = expression(node, "'when' of \(what)", kind: .condition, warnIfConstant: true, journey: .available)
         } else {
             error(at: map.location, "missing key 'when' in \(what)",
                   hint: "the condition of a conversion, e.g. when: type == \"purchase\"")
         }
         var within: Located<PipelineDuration>?
         if let node = map["within"] { within = duration(node, "'within' of \(what)") }
+        var continues = false
+        if let node = map["continue"] { continues = boolean(node, "'continue' of \(what)") ?? false }
         guard let when else { return nil }
-        return GoalSpec(when: when, within: within)
+        return GoalSpec(when: when, within: within, continues: continues)
+    }
+
+    /// `hold: COND`, or `hold: { when: COND, mode: wait|skip, max: DURATION }`.
+    mutating func holdSpec(_ node: Node, _ what: String) -> HoldSpec? {
+        guard case .mapping = node else {
+            return expression(node, what, kind: .condition, warnIfConstant: true, journey: .available)
+                .map { HoldSpec(when: $0) }
+        }
+        guard let map = mapping(node, what, allowed: ["when", "mode", "max"]) else { return nil }
+        var when: ExpressionSpec?
+        if let node = map["when"] {
+            when = expression(node, "'when' of \(what)", kind: .condition, warnIfConstant: true, journey: .available)
+        } else {
+            error(at: map.location, "missing key 'when' in \(what)",
+                  hint: "the condition that holds sends back, e.g. when: profile.open_tickets > 0")
+        }
+        var mode: Located<CompiledPipeline.Hold.Mode>?
+        if let node = map["mode"], let text = scalar(node, "'mode' of \(what)") {
+            if let known = CompiledPipeline.Hold.Mode(rawValue: text) {
+                mode = Located(known, location(node))
+            } else {
+                error(at: location(node), "unknown hold mode '\(text)'", length: width(text),
+                      hint: Suggestion.hint(for: text, among: CompiledPipeline.Hold.Mode.allCases.map(\.rawValue)))
+            }
+        }
+        var max: Located<PipelineDuration>?
+        if let node = map["max"] {
+            if mode?.value == .skip, let keyNode = map.keyNode("max") {
+                error(at: location(keyNode), "'max' does not apply to hold mode 'skip'", length: 3,
+                      hint: "with 'skip' a held send is skipped at once; 'max' bounds how long mode 'wait' waits")
+            } else {
+                max = duration(node, "'max' of \(what)")
+            }
+        }
+        guard let when else { return nil }
+        return HoldSpec(when: when, mode: mode, max: max)
     }
 }

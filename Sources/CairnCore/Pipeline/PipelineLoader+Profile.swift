@@ -257,12 +257,13 @@ extension PipelineLoader {
         return (channels, !map.order.isEmpty)
     }
 
-    /// `3 per 7d`.
+    /// `3 per 7d` (rolling), `1 per calendar day`, `2 per 7 calendar days`.
     mutating func frequencyCap(_ node: Node, _ what: String) -> Located<FrequencyCap>? {
         guard let text = scalar(node, what) else { return nil }
-        let hint = "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h"
+        let hint = "write 'N per DURATION', at most N sends in any DURATION, e.g. 3 per 7d or 1 per 12h; "
+            + "or 'N per K calendar days', counted from local midnight, e.g. 1 per calendar day"
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 3, parts[1] == "per", parts[0].allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard parts.count >= 3, parts[1] == "per", parts[0].allSatisfy({ $0.isASCII && $0.isNumber }) else {
             error(at: location(node), "expected a cap such as 3 per 7d, got '\(text)'", length: width(text), hint: hint)
             return nil
         }
@@ -275,10 +276,36 @@ extension PipelineLoader {
                   length: width(String(parts[0])), hint: hint)
             return nil
         }
+        let rest = parts.dropFirst(2)
+        if rest.contains(where: { $0 == "calendar" }) {
+            // `calendar day` or `K calendar days`.
+            let words = Array(rest)
+            var days: Int?
+            if words == ["calendar", "day"] {
+                days = 1
+            } else if words.count == 3, words[1] == "calendar", words[2] == "days" || words[2] == "day" {
+                guard words[0].allSatisfy({ $0.isASCII && $0.isNumber }), let k = Int(words[0]), k >= 1, k <= 366 else {
+                    error(at: at(words[0]), "the days of a calendar cap must be between 1 and 366, got \(words[0])",
+                          length: width(String(words[0])), hint: hint)
+                    return nil
+                }
+                days = k
+            }
+            guard let days else {
+                error(at: location(node), "expected a cap such as 1 per calendar day or 2 per 7 calendar days, got '\(text)'",
+                      length: width(text), hint: hint)
+                return nil
+            }
+            return Located(FrequencyCap(count: count, period: .calendarDays(days)), location(node))
+        }
+        guard parts.count == 3 else {
+            error(at: location(node), "expected a cap such as 3 per 7d, got '\(text)'", length: width(text), hint: hint)
+            return nil
+        }
         let period = String(parts[2])
         switch PipelineDuration.parse(period) {
         case .success(let per) where per.seconds > 0:
-            return Located(FrequencyCap(count: count, per: per), location(node))
+            return Located(FrequencyCap(count: count, period: .rolling(per)), location(node))
         case .success:
             error(at: at(parts[2]), "the period of a cap must be longer than 0s", length: width(period), hint: hint)
         case .failure(let why):
@@ -288,20 +315,41 @@ extension PipelineLoader {
         return nil
     }
 
-    /// `21:00-08:00`.
+    /// `21:00-08:00`, or `{ hours: 21:00-08:00, mode: defer|drop }`.
     mutating func quietHours(_ node: Node, _ what: String) -> Located<QuietHours>? {
+        guard case .mapping = node else { return quietRange(node, what) }
+        guard let map = mapping(node, what, allowed: ["hours", "mode"]) else { return nil }
+        var mode = CompiledPipeline.Quiet.Mode.defer
+        var valid = true
+        if let node = map["mode"], let text = scalar(node, "'mode' of \(what)") {
+            if let known = CompiledPipeline.Quiet.Mode(rawValue: text) {
+                mode = known
+            } else {
+                error(at: location(node), "unknown quiet mode '\(text)'", length: width(text),
+                      hint: Suggestion.hint(for: text, among: CompiledPipeline.Quiet.Mode.allCases.map(\.rawValue)))
+                valid = false
+            }
+        } else if map["mode"] != nil {
+            valid = false
+        }
+        guard let hoursNode = map["hours"] else {
+            error(at: map.location, "missing key 'hours' in \(what)",
+                  hint: "the local hours when nothing is sent, e.g. hours: 21:00-08:00")
+            return nil
+        }
+        guard var range = quietRange(hoursNode, "'hours' of \(what)"), valid else { return nil }
+        range.value.mode = mode
+        range.location = location(node)
+        return range
+    }
+
+    /// `21:00-08:00`.
+    mutating func quietRange(_ node: Node, _ what: String) -> Located<QuietHours>? {
         guard let text = scalar(node, what) else { return nil }
         let at = location(node)
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: " \t") }
-        func minutes(_ clock: String) -> Int? {
-            let hm = clock.split(separator: ":", omittingEmptySubsequences: false)
-            guard hm.count == 2, (1...2).contains(hm[0].count), hm[1].count == 2,
-                  hm.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-                  let h = Int(hm[0]), let m = Int(hm[1]), h < 24, m < 60 else { return nil }
-            return h * 60 + m
-        }
-        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]) else {
+        guard parts.count == 2, let start = Self.clockMinutes(parts[0]), let end = Self.clockMinutes(parts[1]) else {
             error(at: at, "expected quiet hours such as 21:00-08:00, got '\(text)'", length: width(text),
                   hint: "local times HH:MM-HH:MM on a 24-hour clock; the range may wrap past midnight")
             return nil

@@ -81,28 +81,87 @@ extension PipelineLoader {
         let at = location(item)
         func make(_ kind: StepSpec.Kind) -> StepSpec { StepSpec(kind: kind, path: path, id: id, location: at) }
 
-        if kind != "send" { notYet(map, kind, in: what, step: true) }
         switch kind {
         case "send":
             return sendSpec(body, path: path, journey: journey).map { make(.send($0)) }
         case "wait":
+            if case .mapping = body {
+                return waitUntil(body, "'wait' of \(path) of \(journey)").map { make(.waitUntil($0)) }
+            }
             return duration(body, "'wait' of \(path) of \(journey)").map { make(.wait($0)) }
         case "exit":
             guard let reason = string(body, "exit", in: what) else { return nil }
             guard checkName(reason, "exit reason") else { return nil }
             return make(.exit(reason: reason))
+        case "wait_for":
+            return waitFor(body, map, path: path, journey: journey, depth: depth, ids: &ids).map { make(.waitFor($0)) }
+        case "branch":
+            return branch(body, path: path, journey: journey, depth: depth, ids: &ids).map { make(.branch($0)) }
         default:
-            unsupportedDepth += 1
-            defer { unsupportedDepth -= 1 }
-            switch kind {
-            case "wait_for":
-                return waitFor(body, map, path: path, journey: journey, depth: depth, ids: &ids).map { make(.waitFor($0)) }
-            case "branch":
-                return branch(body, path: path, journey: journey, depth: depth, ids: &ids).map { make(.branch($0)) }
-            default:
-                return split(body, path: path, journey: journey, depth: depth, ids: &ids).map { make(.split($0)) }
+            return split(body, path: path, journey: journey, depth: depth, ids: &ids).map { make(.split($0)) }
+        }
+    }
+
+    /// The day names of `days:`, Monday first (bit 0 of `WeekdaySet`).
+    static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    /// `{ until: "HH:MM", days: [mon, ...] }`.
+    mutating func waitUntil(_ node: Node, _ what: String) -> WaitUntilSpec? {
+        guard let map = mapping(node, what, allowed: ["until", "days"]) else { return nil }
+        var minute: Located<Int>?
+        if let node = map["until"], let text = scalar(node, "'until' of \(what)") {
+            if let m = Self.clockMinutes(text) {
+                minute = Located(m, location(node))
+            } else {
+                error(at: location(node), "expected a time of day such as 09:00, got '\(text)'", length: width(text),
+                      hint: "local time HH:MM on a 24-hour clock; quote it: until: \"09:00\"")
+            }
+        } else if map["until"] == nil {
+            error(at: map.location, "missing key 'until' in \(what)",
+                  hint: "the local time of day to wait for, e.g. until: \"09:00\"; or write wait: DURATION")
+        }
+        var days = CompiledPipeline.WeekdaySet.all
+        var daysValid = true
+        if let node = map["days"] {
+            daysValid = false
+            if let items = list(node, "'days' of \(what)", of: "days (mon, tue, wed, thu, fri, sat, sun)") {
+                if items.isEmpty {
+                    error(at: location(node), "'days' of \(what) is empty",
+                          hint: "list at least one day, or leave 'days' out to wait for any day")
+                } else {
+                    var set = CompiledPipeline.WeekdaySet()
+                    var ok = true
+                    for item in items {
+                        guard let text = scalar(item, "a day in 'days' of \(what)") else { ok = false; continue }
+                        guard let index = Self.weekdays.firstIndex(of: text) else {
+                            error(at: location(item), "unknown day '\(text)'", length: width(text),
+                                  hint: Suggestion.hint(for: text.lowercased(), among: Self.weekdays))
+                            ok = false
+                            continue
+                        }
+                        let bit = CompiledPipeline.WeekdaySet(rawValue: 1 << index)
+                        if set.contains(bit) {
+                            error(at: location(item), "day '\(text)' appears twice in 'days' of \(what)",
+                                  length: width(text), hint: "list each day once")
+                            ok = false
+                        }
+                        set.insert(bit)
+                    }
+                    if ok { days = set; daysValid = true }
+                }
             }
         }
+        guard let minute, daysValid else { return nil }
+        return WaitUntilSpec(minute: minute, days: days)
+    }
+
+    /// `HH:MM` (or `H:MM`) on a 24-hour clock, in minutes after midnight.
+    static func clockMinutes(_ clock: String) -> Int? {
+        let hm = clock.split(separator: ":", omittingEmptySubsequences: false)
+        guard hm.count == 2, (1...2).contains(hm[0].count), hm[1].count == 2,
+              hm.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let h = Int(hm[0]), let m = Int(hm[1]), h < 24, m < 60 else { return nil }
+        return h * 60 + m
     }
 
     mutating func sendSpec(_ node: Node, path: String, journey: String) -> SendSpec? {
@@ -115,11 +174,11 @@ extension PipelineLoader {
         if let channel { sentChannels.append(channel) }
         var data: [DataFieldSpec] = []
         if let node = map["data"] {
-            notYet(map, "data", in: what)
             if let fields = namedMapping(node, "'data' of \(path) of \(journey)") {
                 for key in fields.order {
                     guard let keyNode = fields.keyNode(key), let value = fields[key] else { continue }
-                    if let expr = expression(value, "'\(key)' in 'data' of \(path) of \(journey)", kind: .value) {
+                    if let expr = expression(value, "'\(key)' in 'data' of \(path) of \(journey)", kind: .value,
+                                             journey: .available) {
                         data.append(DataFieldSpec(name: Located(key, location(keyNode)), value: expr))
                     }
                 }
@@ -139,7 +198,7 @@ extension PipelineLoader {
         var timeout: Located<PipelineDuration>?
         if let map {
             if let e = map["event"] {
-                event = expression(e, "'event' of \(what)", kind: .condition, warnIfConstant: true)
+                event = expression(e, "'event' of \(what)", kind: .condition, warnIfConstant: true, journey: .available)
             } else {
                 error(at: map.location, "missing key 'event' in \(what)",
                       hint: "the condition of the awaited event, e.g. event: type == \"checkout_started\"")
@@ -195,7 +254,8 @@ extension PipelineLoader {
             }
             var when: ExpressionSpec?
             if let node = map["when"] {
-                when = expression(node, "'when' of \(armPath)", kind: .condition, warnIfConstant: true)
+                when = expression(node, "'when' of \(armPath)", kind: .condition, warnIfConstant: true,
+                                  journey: .available)
             } else if map.rejectedKeys == 0 {
                 error(at: map.location, "missing key 'when' in \(armPath)",
                       hint: "the arm's condition, e.g. when: event.props.total > 100.0; a last arm { else: [...] } takes the rest")

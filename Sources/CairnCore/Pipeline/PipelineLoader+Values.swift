@@ -279,8 +279,12 @@ extension PipelineLoader {
     // MARK: - Expressions
 
     /// A CEL expression held by a scalar; it is compiled with the rest once the file is read.
+    ///
+    /// `journey`: whether it may read `journey.NAME`; by default not, with a message naming
+    /// `role`.
     mutating func expression(
-        _ node: Node, _ role: String, kind: ExpressionSpec.Kind, warnIfConstant: Bool = false
+        _ node: Node, _ role: String, kind: ExpressionSpec.Kind, warnIfConstant: Bool = false,
+        journey: ExprJourney? = nil
     ) -> ExpressionSpec? {
         guard case .scalar(let s) = node else {
             error(at: location(node), "\(role) must be a CEL expression (a string), not \(kindName(node))",
@@ -292,7 +296,8 @@ extension PipelineLoader {
                   hint: kind == .condition ? "write a CEL condition, e.g. type == \"purchase\"" : "write a CEL expression, e.g. event.props.sku")
             return nil
         }
-        let spec = ExpressionSpec(text: s.string, scalar: scalarPosition(node, s), role: role, kind: kind)
+        var spec = ExpressionSpec(text: s.string, scalar: scalarPosition(node, s), role: role, kind: kind)
+        spec.journey = journey ?? Self.noJourney(role)
         expressions.append((spec, warnIfConstant, readingProfileField))
         return spec
     }
@@ -314,24 +319,5 @@ extension PipelineLoader {
     func location(in node: Node, utf8Offset offset: Int) -> SourceLocation {
         guard case .scalar(let s) = node else { return location(node) }
         return clamped(scalarPosition(node, s).locate(utf8Offset: offset, in: s.string, lines: lines))
-    }
-
-    // MARK: - Not supported yet
-
-    /// Records that `key` of `map` is part of the language without a runtime yet.
-    mutating func notYet(_ map: CheckedMapping, _ key: String, in what: String, step: Bool = false) {
-        guard unsupportedDepth == 0, let keyNode = map.keyNode(key) else { return }
-        let base = "this version runs journeys of an 'entry' condition and 'send' steps"
-        let hint: String
-        switch key {
-        case "channels": hint = "\(base); caps, quiet hours and consent arrive with the journey runtime"
-        case "erase": hint = "\(base); erase conditions arrive with the journey runtime (cairn state forget erases a customer now)"
-        case "data": hint = "\(base) without 'data'; 'data' arrives with the journey runtime"
-        case _ where step: hint = "\(base); '\(key)' steps arrive with the journey runtime"
-        default: hint = "\(base); '\(key)' arrives with the journey runtime"
-        }
-        let at = location(keyNode)
-        unsupported.append(Diagnostic(.error, file: file, line: at.line, column: at.column, length: width(key),
-                                      message: "'\(key)' in \(what) is not supported yet", hint: hint))
     }
 }

@@ -5,9 +5,7 @@ import Yams
 /// The whole pipeline language is validated (docs/pipeline-reference.md): every key is checked
 /// (a misspelt one is an error with a did-you-mean hint), every value has its type checked at
 /// its own line and column, and every CEL expression is compiled so that its errors point
-/// inside the YAML scalar. Parts of the language whose runtime is not built yet are validated
-/// like the rest and then, when loading for a run, rejected by name; nothing is silently
-/// ignored. Warnings (unreachable steps, constant conditions, repeated branch conditions) do
+/// inside the YAML scalar; nothing is silently ignored. Warnings (unreachable steps, constant conditions, repeated branch conditions) do
 /// not stop a load; they travel in `PipelineSpec.warnings`.
 public struct PipelineLoader {
     public let file: String
@@ -22,11 +20,6 @@ public struct PipelineLoader {
     var readingProfileField: String?
     /// Every profile field name that is an identifier, in file order, valid definition or not.
     var profileNames: [String] = []
-    /// Errors for the parts that this version does not run (see `Acceptance`).
-    var unsupported: [Diagnostic] = []
-    /// Above 0 while reading inside a part already reported as not supported yet, so that
-    /// only its outermost key is named.
-    var unsupportedDepth = 0
     /// Steps left to read before the file is declared too large (aliases can multiply them).
     var stepBudget = PipelineLoader.maximumSteps
     /// Channels named by `send` steps, checked against `channels:` when it declares any.
@@ -37,15 +30,6 @@ public struct PipelineLoader {
     /// Deepest nesting of step lists (`branch` in `branch` ...).
     public static let maximumStepDepth = 32
 
-    /// What a load accepts.
-    public enum Acceptance: Sendable {
-        /// What this version of cairn runs: the parts of the language without a runtime yet are
-        /// errors ("'wait' in steps[0] of journey 'cart' is not supported yet").
-        case runnable
-        /// The whole pipeline language; `PipelineSpec.unsupported` lists what would not run.
-        case language
-    }
-
     public init(file: String, source: String) {
         self.file = file
         self.source = source
@@ -54,16 +38,12 @@ public struct PipelineLoader {
 
     /// Parses and validates; returns the spec (with its warnings), or all diagnostics, errors and
     /// warnings, if there is any error.
-    public static func load(
-        file: String, source: String, accepting acceptance: Acceptance = .runnable
-    ) -> Result<PipelineSpec, PipelineErrors> {
+    public static func load(file: String, source: String) -> Result<PipelineSpec, PipelineErrors> {
         var loader = PipelineLoader(file: file, source: source)
         let spec = loader.load()
-        if acceptance == .runnable { loader.diagnostics += loader.unsupported }
         if var loaded = spec, !loader.diagnostics.contains(where: { $0.severity == .error }) {
             let warnings = loader.diagnostics.filter { $0.severity == .warning }
             loaded.warnings = PipelineErrors(diagnostics: warnings, source: source).diagnostics
-            loaded.unsupported = PipelineErrors(diagnostics: loader.unsupported, source: source).diagnostics
             return .success(loaded)
         }
         return .failure(PipelineErrors(diagnostics: loader.diagnostics, source: source))
@@ -111,16 +91,25 @@ public struct PipelineLoader {
         if let node = top["profile"] { (profile, profileTTL) = profileSpecs(node) }
         var channels: [ChannelSpec] = []
         var channelsDeclared = false
-        if let node = top["channels"] {
-            notYet(top, "channels", in: "the pipeline")
-            unsupportedDepth += 1
-            (channels, channelsDeclared) = channelSpecs(node)
-            unsupportedDepth -= 1
-        }
+        if let node = top["channels"] { (channels, channelsDeclared) = channelSpecs(node) }
         var erase: ExpressionSpec?
         if let node = top["erase"] {
-            notYet(top, "erase", in: "the pipeline")
-            erase = expression(node, "'erase'", kind: .condition, warnIfConstant: true)
+            erase = expression(node, "'erase'", kind: .condition, warnIfConstant: true, journey: .unavailable(
+                message: "'journey' is not available in 'erase'",
+                hint: "erasure purges the customer from every journey; " + ExprJourney.whereAvailable))
+        }
+        var timezone: ExpressionSpec?
+        if let node = top["timezone"] {
+            timezone = expression(node, "'timezone'", kind: .value, journey: Self.noJourney("'timezone'"))
+        }
+        var defaultTimezone: Located<String>?
+        if let node = top["default_timezone"], let name = string(node, "default_timezone", in: "the pipeline") {
+            if CELTimeZone.named(name.value) != nil {
+                defaultTimezone = name
+            } else {
+                error(at: name.location, "unknown time zone '\(name.value)'", length: width(name.value),
+                      hint: "an IANA zone name such as Europe/Paris or America/New_York, 'UTC', or an offset such as +02:00")
+            }
         }
         var journeys: [JourneySpec] = []
         if let node = top["journeys"] {
@@ -138,10 +127,19 @@ public struct PipelineLoader {
         spec.profileTTL = profileTTL
         spec.channels = channels
         spec.erase = erase
+        spec.timezone = timezone
+        spec.defaultTimezone = defaultTimezone
         return spec
     }
 
-    static let topLevelKeys = ["cairn", "name", "description", "events", "profile", "channels", "erase", "journeys"]
+    static let topLevelKeys = ["cairn", "name", "description", "events", "profile", "channels", "erase", "timezone",
+                               "default_timezone", "journeys"]
+
+    /// Where `journey` cannot be read because no instance is running: its message and hint.
+    static func noJourney(_ role: String) -> ExprJourney {
+        .unavailable(message: "'journey' is not available in \(role)",
+                     hint: "it is evaluated outside any journey instance; " + ExprJourney.whereAvailable)
+    }
 
     mutating func eventsSpec(_ node: Node) -> EventsSpec? {
         guard let map = mapping(node, "'events'", allowed: ["customer", "time", "type", "time_format", "lateness"])

@@ -1,8 +1,8 @@
 /// A pipeline file as written: what the YAML says, with where it says it.
 ///
 /// The loader produces a `PipelineSpec` for the whole pipeline language (docs/pipeline-reference.md),
-/// every value validated; `PipelineCompiler` turns the part this version runs into a
-/// `CompiledPipeline`, the form the hot path runs.
+/// every value validated; `PipelineCompiler` turns it into a `CompiledPipeline`, the form the
+/// hot path runs.
 public struct PipelineSpec: Sendable {
     public var file: String
     public var source: String
@@ -18,14 +18,16 @@ public struct PipelineSpec: Sendable {
     public var channels: [ChannelSpec] = []
     /// `erase:`, the condition that purges a customer.
     public var erase: ExpressionSpec?
+    /// `timezone: EXPR`: each customer's IANA zone name (for quiet hours, calendar caps and
+    /// `wait: { until }`), unless a channel gives its own.
+    public var timezone: ExpressionSpec?
+    /// `default_timezone: NAME`: the zone of customers without a known zone; a valid IANA
+    /// name (checked at load). UTC when absent.
+    public var defaultTimezone: Located<String>?
     public var journeys: [JourneySpec]
     /// Findings that do not stop the pipeline (unreachable steps, constant conditions, ...),
     /// in file order.
     public var warnings: [Diagnostic] = []
-    /// The parts of the file that this version of cairn cannot run yet, as errors at their
-    /// keys, in file order. Empty for a spec loaded for a run (they fail the load); a spec
-    /// loaded with `.language` keeps them here, and `PipelineCompiler` refuses it if any.
-    public var unsupported: [Diagnostic] = []
 }
 
 /// A value and the position of the YAML node it came from.
@@ -84,6 +86,9 @@ public struct ExpressionSpec: Sendable {
     public var role: String = ""
     /// A condition (`COND`: must be a bool) or a value (`EXPR`: any type).
     public var kind: Kind = .condition
+
+    /// Whether it may read `journey.NAME` (inside a journey), or why not.
+    public var journey: ExprJourney = .outsideJourney
 
     public enum Kind: Sendable, Equatable { case condition, value }
 
@@ -164,27 +169,37 @@ public enum ScalarValue: Equatable, Sendable {
 /// A delivery channel's policies, `channels: { email: { cap: 3 per 7d, ... } }`.
 public struct ChannelSpec: Sendable {
     public var name: Located<String>
-    /// `cap: N per DURATION`: at most N sends in any window of that length.
+    /// `cap: N per DURATION` or `cap: N per K calendar days`.
     public var cap: Located<FrequencyCap>?
-    /// `quiet: HH:MM-HH:MM`: local hours when nothing is sent on this channel.
+    /// `quiet: HH:MM-HH:MM` or `{ hours: HH:MM-HH:MM, mode: defer|drop }`: local hours when
+    /// nothing is sent on this channel.
     public var quiet: Located<QuietHours>?
-    /// `timezone: EXPR`: the customer's IANA zone name, for `quiet`; UTC when absent.
+    /// `timezone: EXPR`: the customer's IANA zone name for this channel; the pipeline's
+    /// `timezone:` when absent.
     public var timezone: ExpressionSpec?
     /// `consent: COND`: the customer accepts this channel.
     public var consent: ExpressionSpec?
 }
 
-/// `3 per 7d`.
+/// `3 per 7d` (rolling), `1 per calendar day`, `2 per 7 calendar days`.
 public struct FrequencyCap: Equatable, Sendable {
+    public enum Period: Equatable, Sendable {
+        /// At most `count` sends in any window of this length.
+        case rolling(PipelineDuration)
+        /// At most `count` sends from local midnight K−1 days before today (K ≥ 1).
+        case calendarDays(Int)
+    }
     public var count: Int
-    public var per: PipelineDuration
+    public var period: Period
 }
 
 /// `21:00-08:00`: from `start` up to (excluding) `end`, in minutes after local midnight; wraps
-/// past midnight when `end < start`.
+/// past midnight when `end < start`. `mode`: what a send in them does (default: deferred to
+/// their end).
 public struct QuietHours: Equatable, Sendable {
     public var start: Int
     public var end: Int
+    public var mode: CompiledPipeline.Quiet.Mode = .defer
 }
 
 // MARK: - Journeys
@@ -198,8 +213,8 @@ public struct JourneySpec: Sendable {
     public var reentry: ReentrySpec?
     /// `exit: COND`: leave at once when an event matches.
     public var exit: ExpressionSpec?
-    /// `hold: COND`: sends wait while it holds.
-    public var hold: ExpressionSpec?
+    /// `hold: COND` or `hold: { when: COND, mode: wait|skip, max: DURATION }`.
+    public var hold: HoldSpec?
     public var goal: GoalSpec?
     /// `priority:` higher first when a cap allows only one send; default 0.
     public var priority: Located<Int>?
@@ -227,11 +242,22 @@ public enum ReentryMode: String, Sendable, CaseIterable {
     case always
 }
 
-/// `goal: { when: COND, within: DURATION }`: conversion tracking.
+/// `hold:`: while `when` holds, sends wait (at most `max`, then are skipped) or are skipped.
+public struct HoldSpec: Sendable {
+    public var when: ExpressionSpec
+    /// Default `wait`.
+    public var mode: Located<CompiledPipeline.Hold.Mode>?
+    /// Only with mode `wait`; default 7d.
+    public var max: Located<PipelineDuration>?
+}
+
+/// `goal: { when: COND, within: DURATION, continue: BOOL }`: conversion tracking.
 public struct GoalSpec: Sendable {
     public var when: ExpressionSpec
     /// How long after entry a goal still counts; none means until the instance ends.
     public var within: Located<PipelineDuration>?
+    /// `continue: true`: the instance goes on after its goal; default false (it ends).
+    public var continues: Bool = false
 }
 
 /// One step of a journey.
@@ -239,6 +265,8 @@ public struct StepSpec: Sendable {
     public enum Kind: Sendable {
         case send(SendSpec)
         case wait(Located<PipelineDuration>)
+        /// `wait: { until: "HH:MM", days: [...] }`.
+        case waitUntil(WaitUntilSpec)
         case waitFor(WaitForSpec)
         case branch([BranchArmSpec])
         case split(SplitSpec)
@@ -248,7 +276,7 @@ public struct StepSpec: Sendable {
         public var keyword: String {
             switch self {
             case .send: "send"
-            case .wait: "wait"
+            case .wait, .waitUntil: "wait"
             case .waitFor: "wait_for"
             case .branch: "branch"
             case .split: "split"
@@ -281,6 +309,14 @@ public struct SendSpec: Sendable {
 public struct DataFieldSpec: Sendable {
     public var name: Located<String>
     public var value: ExpressionSpec
+}
+
+/// `wait: { until: "HH:MM", days: [mon, fri] }`: until a local time of day, on some days.
+public struct WaitUntilSpec: Sendable {
+    /// Minutes after local midnight.
+    public var minute: Located<Int>
+    /// The days (all when `days:` is absent).
+    public var days: CompiledPipeline.WeekdaySet
 }
 
 /// `wait_for: { event: COND, timeout: DURATION }` with its sibling `then:` and `else:` steps.

@@ -63,6 +63,11 @@ public struct ScalarPosition: Sendable, Equatable {
                     if index < decoded.count, decoded[index] == "\n", style == .literal || style == .folded {
                         break
                     }
+                    // The end of a plain value that ends its line lies on that line, right
+                    // after its last character (so that a token ending the value is marked whole).
+                    if index >= decoded.count, style == .plain {
+                        return SourceLocation(line: rawLine + 1, column: rawColumn + 1)
+                    }
                     if !advanceLine() { return SourceLocation(line: rawLine + 1, column: max(1, rawColumn)) }
                     continue
                 }

@@ -15,7 +15,6 @@ private struct SeedOutcome {
     var observations = JourneyHarness.Observations()
     /// Records by kind (and reason), for the coverage summary.
     var counts: [String: Int] = [:]
-    var handCompiled = false
 }
 
 /// Runs one seed: generates a pipeline and events, runs them through cairn (`--emit all`,
@@ -35,12 +34,8 @@ private func check(seed: UInt64) -> SeedOutcome {
     case .success(let c):
         compiled = c
     case .failure(let errors):
-        guard errors.diagnostics.allSatisfy({ $0.severity != .error || $0.message.contains("not supported yet") }) else {
-            outcome.failure = "\(context())\ndoes not compile:\n" + errors.diagnostics.map(\.message).joined(separator: "\n")
-            return outcome
-        }
-        compiled = JourneyHarness.compileByHand(pipeline)
-        outcome.handCompiled = true
+        outcome.failure = "\(context())\ndoes not compile:\n" + errors.diagnostics.map(\.message).joined(separator: "\n")
+        return outcome
     }
     let lines: [String]
     do {
@@ -143,7 +138,7 @@ struct JourneyModelTests {
         let events = journeyModelEvents(seed: seed, pipeline: pipeline)
         let untilOption = journeyModelUntil(seed: seed, events: events)
         let until = untilOption ?? events.last!.time
-        let compiled = (try? JourneyHarness.compile(pipeline).get()) ?? JourneyHarness.compileByHand(pipeline)
+        let compiled = try JourneyHarness.compile(pipeline).get()
         let lines = try JourneyHarness.run(compiled, events: events, until: untilOption)
         print("pipeline:\n\(pipeline.yaml)events:\n" + events.map { "  \($0.line)" }.joined(separator: "\n"))
         print("until: \(untilOption.map(rfc3339) ?? "none")")
@@ -182,7 +177,6 @@ struct JourneyModelTests {
             if outcome.rulesDiffer { summary["rules: " + outcome.rules.map(\.rawValue).joined(separator: "+"), default: 0] += 1 }
             for (k, v) in outcome.observations.openReasons { summary["open reason " + k, default: 0] += v }
             for s in outcome.observations.completedSteps { summary["completed at " + s, default: 0] += 1 }
-            if outcome.handCompiled { summary["compiled by hand", default: 0] += 1 }
         }
         if ProcessInfo.processInfo.environment["JOURNEY_MODEL_VERBOSE"] != nil {
             print("seeds \(seeds):", summary.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
@@ -209,7 +203,7 @@ struct JourneyReentryMemoryTests {
     /// The `entry` of each `enter` record of journey `name`, in order.
     private static func entries(_ pipeline: JMPipeline, _ events: [(Int64, String)], journey name: String) throws -> [Int] {
         let stream = events.map { JMEvent(customer: "c", time: journeyModelBase + $0.0, type: $0.1, key: nil) }
-        let compiled = (try? JourneyHarness.compile(pipeline).get()) ?? JourneyHarness.compileByHand(pipeline)
+        let compiled = try JourneyHarness.compile(pipeline).get()
         let lines = try JourneyHarness.run(compiled, events: stream, until: stream.last!.time + 86_400)
         return lines.compactMap { line in
             guard let m = JourneyHarness.members(line), m[0].1 == "\"enter\"", m[4].1 == "\"\(name)\"" else { return nil }

@@ -39,60 +39,6 @@ enum JourneyHarness {
         PipelineCompiler.compile(file: "journey-model.yaml", source: pipeline.yaml)
     }
 
-    /// The same pipeline built directly in its compiled form, for as long as the compiler
-    /// refuses waits, channels, keys, re-entry, exits and priorities ("not supported yet"):
-    /// the entries come from compiling a pipeline of entries and one send each, the rest is
-    /// put in place as docs/journeys.md and `CompiledPipeline+Journeys.swift` describe it.
-    static func compileByHand(_ pipeline: JMPipeline) -> CompiledPipeline {
-        var skeleton = """
-            cairn: 1
-            name: journey-model
-            events: { customer: cid, time: ts, type: type }
-            journeys:
-
-            """
-        for j in pipeline.journeys {
-            skeleton += "  - name: \(j.name)\n    entry: type == \"\(j.entryType)\"\n"
-            skeleton += "    steps: [ { send: { channel: c, template: t } } ]\n"
-        }
-        var compiled = try! PipelineCompiler.compile(file: "skeleton.yaml", source: skeleton).get()
-        var env = ExprEnvironment(fields: compiled.fields, typeField: compiled.typeField,
-                                  customerField: compiled.customerField)
-        func program(_ source: String) -> Program {
-            switch ExprCompiler.compile(source, in: &env) {
-            case .success(let p): return p
-            case .failure(let d): fatalError("\(source): \(d)")
-            }
-        }
-        compiled.channels = pipeline.channels.map { c in
-            var channel = CompiledPipeline.Channel(name: c.name)
-            if let cap = c.cap {
-                channel.cap = CompiledPipeline.Cap(count: cap.count, period: .rolling(nanos: cap.per * 1_000_000_000))
-            }
-            return channel
-        }
-        for (n, j) in pipeline.journeys.enumerated() {
-            var journey = compiled.journeys[n]
-            journey.key = j.keyed ? program("event.k") : nil
-            journey.reentry = CompiledPipeline.Reentry(mode: j.effectiveMode, cooldown: j.cooldown.map { $0 * 1_000_000_000 },
-                                                       max: j.max)
-            journey.exit = j.exitType.map { program("type == \"\($0)\"") }
-            journey.priority = j.effectivePriority
-            journey.steps = j.steps.enumerated().map { i, step in
-                switch step {
-                case .send(let channel, let template):
-                    return CompiledPipeline.Step(name: j.stepName(i), op: .send(CompiledPipeline.Send(
-                        channel: channel, template: template, data: [], next: i + 1)))
-                case .wait(let d):
-                    return CompiledPipeline.Step(name: j.stepName(i), op: .wait(nanos: d * 1_000_000_000, next: i + 1))
-                }
-            } + [CompiledPipeline.Step(name: "end", op: .complete)]
-            compiled.journeys[n] = journey
-        }
-        compiled.fields = env.fields
-        return compiled
-    }
-
     /// The members of a record line, in order, values as JSON text. Records hold strings
     /// without escapes, null and integers only.
     static func members(_ line: String) -> [(String, String)]? {

@@ -188,6 +188,39 @@ struct JourneyModelTests {
     }
 }
 
+@Suite("journeys on shuffled streams")
+struct JourneyLatenessTests {
+    /// docs/pipeline-reference.md: "a stream shuffled by up to `lateness` gives the same
+    /// records, byte for byte, as the same stream in time order"; timers fire in time order
+    /// with the events, once the watermark has reached them.
+    @Test("a stream shuffled within events.lateness gives the records of the stream in order, byte for byte",
+          arguments: [UInt64(1)...40, 41...80])
+    func shuffledWithinLateness(seeds: ClosedRange<UInt64>) throws {
+        var failures: [String] = []
+        var reordered = 0
+        for seed in seeds {
+            var pipeline = journeyModelPipeline(seed: seed)
+            let events = journeyModelEvents(seed: seed, pipeline: pipeline)
+            let until = journeyModelUntil(seed: seed, events: events)
+            let inOrder = try JourneyHarness.run(JourneyHarness.compile(pipeline).get(), events: events, until: until)
+            let lateness: Int64 = [600, 1800, 3600][Int(seed % 3)]
+            pipeline.lateness = lateness
+            let shuffled = journeyModelShuffled(events, lateness: lateness, seed: seed)
+            if shuffled.map(\.line) != events.map(\.line) { reordered += 1 }
+            let got = try JourneyHarness.run(JourneyHarness.compile(pipeline).get(), events: shuffled, until: until)
+            if got != inOrder {
+                let n = zip(got, inOrder).prefix { $0 == $1 }.count
+                failures.append("seed \(seed), lateness \(durationText(lateness)), until \(until.map(rfc3339) ?? "none"): record \(n) "
+                    + "differs\nin order:\n  \(n < inOrder.count ? inOrder[n] : "(none)")\nshuffled:\n  \(n < got.count ? got[n] : "(none)")"
+                    + "\npipeline:\n\(pipeline.yaml)arrival order:\n" + shuffled.map { "  \($0.line)" }.joined(separator: "\n"))
+                if failures.count >= 3 { break }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        #expect(reordered >= seeds.count * 3 / 4, "only \(reordered) streams were out of order")
+    }
+}
+
 /// The smallest cases the model found, stated where a reader can see them.
 @Suite("journey re-entry memory, found by the model")
 struct JourneyReentryMemoryTests {

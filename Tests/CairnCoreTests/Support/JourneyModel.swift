@@ -46,13 +46,15 @@ struct JMJourney {
 struct JMPipeline {
     var channels: [JMChannel]
     var journeys: [JMJourney]
+    /// `events.lateness`, seconds.
+    var lateness: Int64?
 
     /// The pipeline file.
     var yaml: String {
         var out = """
             cairn: 1
             name: journey-model
-            events: { customer: cid, time: ts, type: type }
+            events: { customer: cid, time: ts, type: type\(lateness.map { ", lateness: \(durationText($0))" } ?? "") }
             channels:
 
             """
@@ -208,7 +210,7 @@ func journeyModelPipeline(seed: UInt64) -> JMPipeline {
         j.ids = j.steps.indices.map { rng.percent(20) ? "s\($0)" : nil }
         journeys.append(j)
     }
-    return JMPipeline(channels: channels, journeys: journeys)
+    return JMPipeline(channels: channels, journeys: journeys, lateness: nil)
 }
 
 /// A seeded stream for `pipeline`: 1–3 customers, each with its own times advancing by 0
@@ -269,6 +271,21 @@ func journeyModelUntil(seed: UInt64, events: [JMEvent]) -> Int64? {
     case 15..<50: return last + rng.pick([1, 300, 600, 1800, 3600])
     default: return last + 86_400
     }
+}
+
+/// The stream as it might arrive with `events.lateness: D`: each event up to `D` seconds late
+/// (by a delay drawn per distinct time, so that events of equal times keep their order, as
+/// the doc's "ties keep input order" needs for the same records).
+func journeyModelShuffled(_ events: [JMEvent], lateness: Int64, seed: UInt64) -> [JMEvent] {
+    var rng = SplitMix(seed: seed &+ 0x1A7E)
+    var delays: [Int64: Int64] = [:]
+    for e in events where delays[e.time] == nil {
+        delays[e.time] = rng.percent(30) ? 0 : Int64(rng.below(Int(lateness) + 1))
+    }
+    return events.enumerated().sorted { a, b in
+        let ka = a.element.time + delays[a.element.time]!, kb = b.element.time + delays[b.element.time]!
+        return ka != kb ? ka < kb : a.offset < b.offset
+    }.map(\.element)
 }
 
 // MARK: - The model

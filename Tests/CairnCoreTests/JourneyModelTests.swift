@@ -95,21 +95,23 @@ private func check(seed: UInt64) -> SeedOutcome {
     }
     outcome.rulesDiffer = records.dropFirst().contains { $0.map(\.description) != records[0].map(\.description) }
     if outcome.rules.isEmpty {
-        // Everything but the entry numbers?
-        var differs = false
+        // Everything but the entry numbers? If not, that difference is the one to show.
+        var beyond: (customer: String, record: Int, text: String)?
         var observations = JourneyHarness.Observations()
-        for customer in customers {
+        for customer in customers where beyond == nil {
             let model = JourneyModel.run(pipeline, customer: customer, events: events, until: until, rule: .whileNeeded)
-            if JourneyHarness.compare(byCustomer[customer] ?? [], model, entryNumbers: .written,
-                                      observations: &observations) != nil {
-                differs = true
+            if let diff = JourneyHarness.compare(byCustomer[customer] ?? [], model, entryNumbers: .written,
+                                                 observations: &observations) {
+                beyond = (customer, diff.record, diff.text)
             }
         }
-        if !differs {
+        guard let beyond else {
             outcome.entryNumbers = "seed \(seed):\n" + failures.joined(separator: "\n")
             outcome.observations = observations
             return outcome
         }
+        failures = ["with entry numbers as cairn wrote them, customer \(beyond.customer), \(beyond.text)"]
+        failedCustomer = (beyond.customer, beyond.record)
     }
     if outcome.rules.isEmpty, let (customer, n) = failedCustomer {
         // The customer's events up to the time of the first differing record, and records
@@ -123,6 +125,7 @@ private func check(seed: UInt64) -> SeedOutcome {
             + "events of \(customer) (until the records shown):\n" + own.map { "  \($0.line)" }.joined(separator: "\n")
             + "\nrecords of \(customer), to 2 after the difference:\n"
             + shown.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n")
+            + "\n(JOURNEY_MODEL_SEED=\(seed) prints everything)"
     }
     return outcome
 }
@@ -174,7 +177,7 @@ struct JourneyModelTests {
                 continue
             }
             for (k, v) in outcome.counts { summary[k, default: 0] += v }
-            if outcome.rulesDiffer { summary["rules: " + outcome.rules.map(\.rawValue).joined(separator: "+"), default: 0] += 1 }
+            if outcome.rulesDiffer { summary["rules: " + (outcome.rules.isEmpty ? "none" : outcome.rules.map(\.rawValue).joined(separator: "+")), default: 0] += 1 }
             for (k, v) in outcome.observations.openReasons { summary["open reason " + k, default: 0] += v }
             for s in outcome.observations.completedSteps { summary["completed at " + s, default: 0] += 1 }
         }

@@ -160,6 +160,8 @@ struct LocalTimeTests {
         ("outside", "Europe/Berlin", hm(21, 0), hm(8, 0), "2024-06-12T12:00:00Z", nil),
         ("the night summer time ends: 08:00 CET", "Europe/Berlin", hm(21, 0), hm(8, 0), "2024-10-26T20:00:00Z",
          "2024-10-27T07:00:00Z"),
+        ("the night summer time starts in New York: 08:00 EDT", "America/New_York", hm(21, 0), hm(8, 0),
+         "2024-03-10T02:00:00Z", "2024-03-10T12:00:00Z"),
         ("in the repeated hour", "Europe/Berlin", hm(21, 0), hm(8, 0), "2024-10-27T01:30:00Z", "2024-10-27T07:00:00Z"),
         ("not wrapping, inside", "Europe/Berlin", hm(13, 0), hm(14, 0), "2024-06-12T11:30:00Z", "2024-06-12T12:00:00Z"),
         ("not wrapping, at the start", "Europe/Berlin", hm(13, 0), hm(14, 0), "2024-06-12T11:00:00Z", "2024-06-12T12:00:00Z"),

@@ -33,7 +33,8 @@ final class CustomerJourneys {
         var keyCount: Int
         var contextStart: Int
         var contextCount: Int
-        /// XXH64 of the key (0 for an unkeyed journey); not stored.
+        /// XXH64 of the key, once `CustomerJourneys.keyHash(_:)` computed it (0 before, and for
+        /// an unkeyed journey); not stored.
         var keyHash: UInt64
     }
 
@@ -147,14 +148,15 @@ final class CustomerJourneys {
             for k in 0..<count { times.append(p.load(fromByteOffset: 8 + 8 * k, as: Int64.self)) }
             p += 8 + 8 * count
         }
-        // Keys are hashed here, once, for matching and ids.
-        bytes.withUnsafeBytes { raw in
-            for i in instances.indices where instances[i].keyCount > 0 {
-                instances[i].keyHash = XXH64.hash(
-                    UnsafeRawBufferPointer(rebasing: raw[instances[i].keyStart..<(instances[i].keyStart + instances[i].keyCount)]),
-                    seed: 0)
-            }
-        }
+    }
+
+    /// XXH64 of instance `i`'s key (0 without a key), computed once when first needed.
+    func keyHash(_ i: Int) -> UInt64 {
+        let instance = instances[i]
+        guard instance.keyCount > 0, instance.keyHash == 0 else { return instance.keyHash }
+        let hash = withKey(i) { XXH64.hash($0, seed: 0) }
+        instances[i].keyHash = hash
+        return hash
     }
 
     /// Bytes `encode` writes (ended instances left out).

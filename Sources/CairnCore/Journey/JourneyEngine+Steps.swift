@@ -24,9 +24,9 @@ extension JourneyEngine {
             work.bytes.removeLast(keyCount)
         }
         var running = 0
-        for instance in work.instances
-        where instance.journey == j && instance.keyHash == keyHash && instance.keyCount == keyCount
-            && !instance.flags.contains(.ended) {
+        for k in work.instances.indices
+        where work.instances[k].journey == j && work.instances[k].keyCount == keyCount
+            && !work.instances[k].flags.contains(.ended) && work.keyHash(k) == keyHash {
             running += 1
         }
         let memo = work.memoIndex(journeyHash: journey.nameHash, keyHash: keyHash)
@@ -56,7 +56,7 @@ extension JourneyEngine {
                                                     lastEntry: t, lastExit: .min))
         }
         let contextStart = work.bytes.count
-        capture(capturePlans[j], context.activation)
+        capture(journey: j, context.activation)
         work.instances.append(CustomerJourneys.Instance(
             journeyHash: journey.nameHash, stepHash: journey.steps[0].nameHash, entries: number, variantHash: 0,
             wake: .max, enteredAt: t, journey: j, step: 0, flags: [],
@@ -84,50 +84,54 @@ extension JourneyEngine {
         }
     }
 
-    /// Appends to `work.bytes` the captured event: a JSON object holding the event's values
-    /// at the paths of `plan` (see `capturePlans`).
-    private func capture(_ plan: [FieldID], _ activation: Activation) {
+    /// Appends to `work.bytes` the captured event of journey `j`: a JSON object holding the
+    /// event's values at the paths of its capture plan (see `capturePlans`).
+    private func capture(journey j: Int, _ activation: Activation) {
+        let plan = capturePlans[j]
         guard !plan.isEmpty else { return }
-        let paths = pipeline.fields.paths
         let line = activation.line
-        if paths[plan[0]].isEmpty {
+        if pipeline.fields.paths[plan[0]].isEmpty {
             work.bytes.append(contentsOf: line)
             return
         }
-        var open: [String] = []
-        var first = [true]
+        let keys = captureKeys[j]
+        // The components of the objects open so far (as indices into the previous path).
+        var open = 0
+        var previous = -1
+        var needsComma = false
         work.bytes.append(UInt8(ascii: "{"))
-        for id in plan {
-            let path = paths[id]
+        for (k, id) in plan.enumerated() {
             let value = activation.fields[id]
             guard value.isPresent else { continue }
+            let path = keys[k]
             var common = 0
-            while common < open.count, common < path.count - 1, open[common] == path[common] { common += 1 }
-            while open.count > common {
-                open.removeLast()
-                first.removeLast()
+            if previous >= 0 {
+                let last = keys[previous]
+                while common < open, common < path.count - 1, last[common] == path[common] { common += 1 }
+            }
+            while open > common {
                 work.bytes.append(UInt8(ascii: "}"))
+                open -= 1
+                needsComma = true
             }
-            while open.count < path.count - 1 {
-                let name = path[open.count]
-                if !first[first.count - 1] { work.bytes.append(UInt8(ascii: ",")) }
-                first[first.count - 1] = false
-                work.bytes.append(contentsOf: Array(JSONText.quoted(name).utf8))
-                work.bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
-                open.append(name)
-                first.append(true)
+            while open < path.count - 1 {
+                if needsComma { work.bytes.append(UInt8(ascii: ",")) }
+                work.bytes.append(contentsOf: path[open])
+                work.bytes.append(UInt8(ascii: "{"))
+                open += 1
+                needsComma = false
             }
-            if !first[first.count - 1] { work.bytes.append(UInt8(ascii: ",")) }
-            first[first.count - 1] = false
-            work.bytes.append(contentsOf: Array(JSONText.quoted(path[path.count - 1]).utf8))
-            work.bytes.append(UInt8(ascii: ":"))
+            if needsComma { work.bytes.append(UInt8(ascii: ",")) }
+            work.bytes.append(contentsOf: path[path.count - 1])
             let quoted = value.kind == .string ? 1 : 0
             work.bytes.append(contentsOf: UnsafeRawBufferPointer(
                 rebasing: line[(Int(value.start) - quoted)..<(Int(value.end) + quoted)]))
+            needsComma = true
+            previous = k
         }
-        while !open.isEmpty {
-            open.removeLast()
+        while open > 0 {
             work.bytes.append(UInt8(ascii: "}"))
+            open -= 1
         }
         work.bytes.append(UInt8(ascii: "}"))
     }
@@ -174,8 +178,7 @@ extension JourneyEngine {
                     break
                 }
             case .split(let split):
-                let instance = work.instances[i]
-                var mixed: (UInt64, UInt64) = (customer.hash.littleEndian, instance.keyHash.littleEndian)
+                var mixed: (UInt64, UInt64) = (customer.hash.littleEndian, work.keyHash(i).littleEndian)
                 let bucket = withUnsafeBytes(of: &mixed) { XXH64.hash($0, seed: split.salt) } % split.total
                 var chosen = split.variants.count - 1
                 for (v, variant) in split.variants.enumerated() where bucket < variant.upper {
@@ -208,8 +211,7 @@ extension JourneyEngine {
         work.instances[i].flags.insert(.ended)
         work.instances[i].wake = .max
         work.changed = true
-        let instance = work.instances[i]
-        if let m = work.memoIndex(journeyHash: instance.journeyHash, keyHash: instance.keyHash) {
+        if let m = work.memoIndex(journeyHash: work.instances[i].journeyHash, keyHash: work.keyHash(i)) {
             work.memos[m].lastExit = time
         }
         records.exit(self, instance: i, reason: reason)
@@ -221,43 +223,52 @@ extension JourneyEngine {
     /// its wait (a `wait_for` that the event matches; a send that `hold` held).
     func onEvent(instance i: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
         let j = work.instances[i].journey
-        let journey = journeys[j]
+        let rules = hot[j]
         let t = context.activation.eventTime
-        var activation = journeyActivation(context.activation, instance: i)
-        if let goal = journey.goal, !work.instances[i].flags.contains(.goalReached),
-           goal.within.map({ t.subtractingReportingOverflow(work.instances[i].enteredAt).partialValue < $0 }) ?? true,
-           goal.when.matches(activation, scratch: scratch) {
+        // `journey.*` is bound only for conditions that read it.
+        var bound: Activation?
+        @inline(__always) func activation(_ condition: Condition) -> Activation {
+            guard condition.readsJourney else { return context.activation }
+            if let bound { return bound }
+            let made = journeyActivation(context.activation, instance: i)
+            bound = made
+            return made
+        }
+        if let goal = rules.goal, !work.instances[i].flags.contains(.goalReached),
+           t.subtractingReportingOverflow(work.instances[i].enteredAt).partialValue < rules.goalWithin,
+           goal.matches(activation(goal), scratch) {
             records.goal(self, instance: i)
-            if !goal.continues {
+            if !rules.goalContinues {
                 end(instance: i, reason: "goal", time: t)
                 return
             }
             work.instances[i].flags.insert(.goalReached)
             work.changed = true
-            activation = journeyActivation(context.activation, instance: i)
+            bound = nil
         }
-        if let exit = journey.exit, exit.matches(activation, scratch: scratch) {
+        if let exit = rules.exit, exit.matches(activation(exit), scratch) {
             end(instance: i, reason: "exit", time: t)
             return
         }
-        switch journey.steps[work.instances[i].step].op {
-        case .waitFor(let event, _, let then, _):
-            guard event.matches(activation, scratch: scratch) else { return }
+        let step = work.instances[i].step
+        if let event = waitForEvents[stepBase[j] + step] {
+            guard event.matches(activation(event), scratch) else { return }
+            guard case .waitFor(_, _, let then, _) = journeys[j].steps[step].op else { return }
             // The event that ended the wait is the one later steps read.
             let contextStart = work.bytes.count
-            capture(capturePlans[j], context.activation)
+            capture(journey: j, context.activation)
             work.instances[i].contextStart = contextStart
             work.instances[i].contextCount = work.bytes.count - contextStart
             work.instances[i].wake = .max
             try run(instance: i, from: then, customer: customer, context: &context)
-        case .send(let send) where work.instances[i].flags.contains(.held):
-            guard let hold = journey.hold, !hold.when.matches(activation, scratch: scratch) else { return }
-            switch try decide(send, instance: i, customer: customer, context: &context) {
-            case .wait: return
-            case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
-            }
-        default:
             return
+        }
+        guard work.instances[i].flags.contains(.held), let hold = rules.hold,
+              case .send(let send) = journeys[j].steps[step].op,
+              !hold.matches(activation(hold), scratch) else { return }
+        switch try decide(send, instance: i, customer: customer, context: &context) {
+        case .wait: return
+        case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
         }
     }
 
@@ -296,8 +307,7 @@ extension JourneyEngine {
     ///   of quiet hours).
     func decide(_ send: CompiledPipeline.Send, instance i: Int, customer: Customer, context: inout Context,
                 timerDue: Bool = false) throws(JourneyFailure) -> SendOutcome {
-        let j = work.instances[i].journey
-        let journey = journeys[j]
+        let rules = hot[work.instances[i].journey]
         let channel = pipeline.channels[send.channel]
         let t = context.activation.eventTime
         let flags = work.instances[i].flags
@@ -317,11 +327,12 @@ extension JourneyEngine {
                              activation: context.activation, why: why)
             return .goOn
         }
-        if let hold = journey.hold {
-            why.hold = hold.when.matches(journeyActivation(context.activation, instance: i), scratch: scratch)
+        if let hold = rules.hold {
+            why.hold = hold.matches(hold.readsJourney ? journeyActivation(context.activation, instance: i)
+                                        : context.activation, scratch)
         }
-        if let hold = journey.hold, why.hold == true {
-            switch hold.mode {
+        if why.hold == true {
+            switch rules.holdMode {
             case .skip:
                 records.send(self, instance: i, send: send, decision: .skip("hold"),
                              activation: context.activation, why: why)
@@ -338,7 +349,7 @@ extension JourneyEngine {
                     work.instances[i].wake = deadline
                     return .wait
                 }
-                let (deadline, overflow) = t.addingReportingOverflow(hold.max)
+                let (deadline, overflow) = t.addingReportingOverflow(rules.holdMax)
                 work.instances[i].flags.insert(.held)
                 park(i, until: overflow ? .max - 1 : deadline)
                 return .wait

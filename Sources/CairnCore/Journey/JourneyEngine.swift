@@ -41,6 +41,44 @@ final class JourneyEngine {
     /// components so that paths sharing a prefix are adjacent, without paths inside another
     /// (the whole event alone when a step reads `event` itself).
     let capturePlans: [[FieldID]]
+    /// Per journey, what runs on every event of a customer with an instance, without copying
+    /// the journey (its arrays would be retained) or its programs.
+    let hot: UnsafeMutableBufferPointer<Hot>
+    /// Per journey and step (`stepBase[j] + s`): a `wait_for`'s event condition.
+    let waitForEvents: UnsafeMutableBufferPointer<Condition?>
+    let stepBase: [Int]
+    let erase: Condition?
+    /// Per journey: the capture plan's quoted path components (see `capture`).
+    let captureKeys: [[[[UInt8]]]]
+
+    /// A condition evaluated without reference counting (the pipeline keeps it alive).
+    struct Condition {
+        var program: Unmanaged<ProgramStorage>
+        /// Whether it reads `journey.*` (then the instance's values are bound first).
+        var readsJourney: Bool
+
+        init(_ program: Program) {
+            self.program = .passUnretained(program.storage)
+            self.readsJourney = program.readsJourney
+        }
+
+        @inline(__always)
+        func matches(_ activation: Activation, _ scratch: EvalScratch) -> Bool {
+            program._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
+        }
+    }
+
+    struct Hot {
+        var exit: Condition?
+        var goal: Condition?
+        /// ns; .max without `within`.
+        var goalWithin: Int64
+        var goalContinues: Bool
+        var hold: Condition?
+        var holdMode: CompiledPipeline.Hold.Mode
+        var holdMax: Int64
+    }
+
     /// Per journey: its variants' names by name hash.
     let variantNames: [[UInt32: [UInt8]]]
     /// Where the `journey.*` strings start in the expressions' text (after the profile's).
@@ -95,6 +133,9 @@ final class JourneyEngine {
             }
             return plan
         }
+        captureKeys = capturePlans.map { plan in
+            plan.map { id in paths[id].map { Array(JSONText.quoted($0).utf8) + [UInt8(ascii: ":")] } }
+        }
         channelHashes = pipeline.channels.map { CompiledPipeline.nameHash($0.name) }
         variantNames = pipeline.journeys.map { journey in
             var names: [UInt32: [UInt8]] = [:]
@@ -113,6 +154,25 @@ final class JourneyEngine {
             return map
         }
         keepsState = store != nil && (!pipeline.profile.isEmpty || Self.needsState(pipeline))
+        hot = .allocate(capacity: max(1, pipeline.journeys.count))
+        _ = hot.initialize(from: pipeline.journeys.map { journey in
+            Hot(exit: journey.exit.map(Condition.init), goal: journey.goal.map { Condition($0.when) },
+                goalWithin: journey.goal?.within ?? .max, goalContinues: journey.goal?.continues ?? false,
+                hold: journey.hold.map { Condition($0.when) }, holdMode: journey.hold?.mode ?? .wait,
+                holdMax: journey.hold?.max ?? 0)
+        })
+        var base: [Int] = []
+        var conditions: [Condition?] = []
+        for journey in pipeline.journeys {
+            base.append(conditions.count)
+            for step in journey.steps {
+                if case .waitFor(let event, _, _, _) = step.op { conditions.append(Condition(event)) } else { conditions.append(nil) }
+            }
+        }
+        stepBase = base
+        erase = pipeline.erase.map(Condition.init)
+        waitForEvents = .allocate(capacity: max(1, conditions.count))
+        _ = waitForEvents.initialize(from: conditions)
         journeyValues = .allocate(capacity: 5)
         journeyValues.initialize(repeating: .null, count: 5)
         contextScanner = JSONScanner(paths: pipeline.fields)
@@ -124,6 +184,8 @@ final class JourneyEngine {
     deinit {
         journeys.deinitialize().deallocate()
         entries.deinitialize().deallocate()
+        hot.deinitialize().deallocate()
+        waitForEvents.deinitialize().deallocate()
         journeyValues.deinitialize(count: 5).deallocate()
         contextValues.deallocate()
         contextLine.deallocate()
@@ -173,7 +235,7 @@ final class JourneyEngine {
         var customer = customer
         var activation = activation
         let t = activation.eventTime
-        if let erase = pipeline.erase, erase.matches(activation, scratch: scratch) {
+        if let erase, erase.matches(activation, scratch) {
             try erasePurge(customer, time: t)
             return
         }
@@ -330,7 +392,10 @@ final class JourneyEngine {
                 continue
             }
             let rules = journeys[j].reentry
-            let running = work.instances.contains { !$0.flags.contains(.ended) && $0.journeyHash == memo.journeyHash && $0.keyHash == memo.keyHash }
+            let running = work.instances.indices.contains {
+                !work.instances[$0].flags.contains(.ended) && work.instances[$0].journeyHash == memo.journeyHash
+                    && work.keyHash($0) == memo.keyHash
+            }
             var needed = running || rules.mode == .never || rules.max != nil
             if !needed, let cooldown = rules.cooldown, time.subtractingReportingOverflow(memo.lastEntry).partialValue < cooldown {
                 needed = true

@@ -102,7 +102,9 @@ public enum LocalTime {
     /// `end`:00 falls in a DST gap, the end is the instant the gap ends — unless local time
     /// there is still inside the window (only a window that starts inside the gap, such as
     /// 02:45-02:30 on a night that skips 02:00-03:00), in which case the quiet hours last
-    /// until `end`:00 the next day.
+    /// until `end`:00 the next day. A clock set back that briefly leaves the window (quiet
+    /// hours from 01:15 on a night that repeats 01:00-02:00) does not end them early: they
+    /// end at `end`:00.
     ///
     /// Saturates to `Int64.max` past the end of the Int64-nanosecond range (see `LocalTime`).
     ///
@@ -204,21 +206,16 @@ public enum LocalTime {
         let after = Int64(zone.offset(atUTCSeconds: local + secondsPerDay))
         var first = Int64.max
         var last = Int64.min
-        @inline(__always) func consider(_ offset: Int64) -> Int64 {
-            let u = local - offset
-            let actual = Int64(zone.offset(atUTCSeconds: u))
-            if actual == offset {
-                first = min(first, u)
-                last = max(last, u)
-            }
-            return actual
-        }
-        let seenBefore = consider(before)
+        let seenBefore = consider(before, local: local, in: zone, first: &first, last: &last)
         var seenAfter = seenBefore
-        if after != before { seenAfter = consider(after) }
+        if after != before { seenAfter = consider(after, local: local, in: zone, first: &first, last: &last) }
         // Offsets found at the candidates that were not their own: a second change nearby.
-        if seenBefore != before && seenBefore != after { _ = consider(seenBefore) }
-        if seenAfter != before && seenAfter != after && seenAfter != seenBefore { _ = consider(seenAfter) }
+        if seenBefore != before && seenBefore != after {
+            _ = consider(seenBefore, local: local, in: zone, first: &first, last: &last)
+        }
+        if seenAfter != before && seenAfter != after && seenAfter != seenBefore {
+            _ = consider(seenAfter, local: local, in: zone, first: &first, last: &last)
+        }
 
         if first <= last {
             return first == last ? .unique(first) : .twice(first, last)
@@ -226,24 +223,44 @@ public enum LocalTime {
         return .gap(end: gapEnd(local: local, before: before, after: after, in: zone))
     }
 
+    /// Tries the candidate `local - offset`: when the zone's offset there is `offset`, it shows
+    /// `local`, and widens [first, last] to include it. Returns the offset found there.
+    @inline(__always)
+    static func consider(
+        _ offset: Int64, local: Int64, in zone: CELTimeZone, first: inout Int64, last: inout Int64
+    ) -> Int64 {
+        let u = local - offset
+        let actual = Int64(zone.offset(atUTCSeconds: u))
+        if actual == offset {
+            first = min(first, u)
+            last = max(last, u)
+        }
+        return actual
+    }
+
+    /// Whether local time at `u` is later than `local`.
+    @inline(__always)
+    static func isPast(_ u: Int64, _ local: Int64, in zone: CELTimeZone) -> Bool {
+        u + Int64(zone.offset(atUTCSeconds: u)) > local
+    }
+
     /// The first instant whose local time is later than `local`, when no instant shows `local`
     /// itself: the end of the gap `local` falls in.
     static func gapEnd(local: Int64, before: Int64, after: Int64, in zone: CELTimeZone) -> Int64 {
-        @inline(__always) func past(_ u: Int64) -> Bool { u + Int64(zone.offset(atUTCSeconds: u)) > local }
         // With one change from `before` to `after` (> before) at T: instants before T show
         // u + before < T + before <= local, instants from T on show u + after > local; so
-        // past() flips exactly at T, which lies in (local - after, local - before].
+        // isPast flips exactly at T, which lies in (local - after, local - before].
         var low = local - max(before, after)
         var high = local - min(before, after)
-        if past(low) || !past(high) {
+        if isPast(low, local, in: zone) || !isPast(high, local, in: zone) {
             // More than one change nearby: bisect over the whole two days instead.
             low = local - 2 * secondsPerDay
             high = local + 2 * secondsPerDay
         }
-        // Invariant: !past(low), past(high).
+        // Invariant: !isPast(low), isPast(high).
         while high - low > 1 {
             let middle = low + (high - low) / 2
-            if past(middle) { high = middle } else { low = middle }
+            if isPast(middle, local, in: zone) { high = middle } else { low = middle }
         }
         return high
     }

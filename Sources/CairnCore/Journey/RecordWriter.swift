@@ -78,7 +78,7 @@ final class RecordWriter {
     /// The moment's customer and time.
     private var customerText: [UInt8] = []
     private var customerHash: UInt64 = 0
-    private var time: Int64 = 0
+    private var time: Int64 = .min
     private var timeText: [UInt8] = []
     private let timeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
     /// For a customer read from the state: its key re-escaped.
@@ -116,12 +116,19 @@ final class RecordWriter {
         customerText.removeAll(keepingCapacity: true)
         customerText.append(contentsOf: customer.text)
         customerHash = customer.hash
-        if time != self.time || timeText.isEmpty {
+        if time != self.time {
             self.time = time
-            let n = EventTime.formatRFC3339(time, into: timeScratch)
             timeText.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The moment's time as RFC 3339 text, formatted when a record first needs it.
+    private func appendTime() {
+        if timeText.isEmpty {
+            let n = EventTime.formatRFC3339(time, into: timeScratch)
             timeText.append(contentsOf: UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]))
         }
+        buffer.append(contentsOf: timeText)
     }
 
     // MARK: - Records
@@ -165,7 +172,7 @@ final class RecordWriter {
         var key: (UInt64, Int64, UInt64) = (customerHash.littleEndian, time.littleEndian, UInt64(5).littleEndian)
         hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
         put("\",\"time\":\"")
-        buffer.append(contentsOf: timeText)
+        appendTime()
         put("\",\"customer\":\"")
         buffer.append(contentsOf: customerText)
         put("\"}\n")
@@ -337,12 +344,13 @@ final class RecordWriter {
             put("\"")
         }
         var key: (UInt32, UInt32, UInt64, UInt64, Int64, UInt64) = (
-            instance.journeyHash.littleEndian, step.littleEndian, customerHash.littleEndian, instance.keyHash.littleEndian,
+            instance.journeyHash.littleEndian, step.littleEndian, customerHash.littleEndian,
+            engine.work.keyHash(i).littleEndian,
             instance.enteredAt.littleEndian, (UInt64(instance.entries) | group << 32).littleEndian)
         put(",\"id\":\"")
         hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
         put("\",\"time\":\"")
-        buffer.append(contentsOf: timeText)
+        appendTime()
         put("\",\"customer\":\"")
         buffer.append(contentsOf: customerText)
         put("\",\"journey\":")

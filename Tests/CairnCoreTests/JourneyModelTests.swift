@@ -178,16 +178,13 @@ struct JourneyModelTests {
             }
             for (k, v) in outcome.counts { summary[k, default: 0] += v }
             if outcome.rulesDiffer { summary["rules: " + (outcome.rules.isEmpty ? "none" : outcome.rules.map(\.rawValue).joined(separator: "+")), default: 0] += 1 }
-            for (k, v) in outcome.observations.openReasons { summary["open reason " + k, default: 0] += v }
             for s in outcome.observations.completedSteps { summary["completed at " + s, default: 0] += 1 }
         }
         if ProcessInfo.processInfo.environment["JOURNEY_MODEL_VERBOSE"] != nil {
             print("seeds \(seeds):", summary.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
-        withKnownIssue("journey.entries depends on whether the customer had a moment that changed state after the cooldown passed (memory is pruned only then)", isIntermittent: true) {
-            #expect(entryNumbers.isEmpty, "\(entryNumbers.prefix(3).joined(separator: "\n\n"))")
-        }
+        #expect(entryNumbers.isEmpty, "\(entryNumbers.prefix(3).joined(separator: "\n\n"))")
     }
 }
 
@@ -258,9 +255,7 @@ struct JourneyReentryMemoryTests {
                              steps: [.wait(3600), .send(channel: 0, template: "t")]),
             ])
             let got = try Self.entries(pipeline, [(0, "a"), (600, "a"), (1200, "a")], journey: "j")
-            withKnownIssue("re-entry memory is pruned at the end of the moment, not when the instance ends: entries 1, 2, 3") {
-                #expect(got == [1, 1, 1], "mode \(mode)")
-            }
+            #expect(got == [1, 1, 1], "mode \(mode)")
         }
     }
 
@@ -275,8 +270,6 @@ struct JourneyReentryMemoryTests {
         ])
         let alone = try Self.entries(pipeline, [(0, "a"), (3600, "a")], journey: "j")
         let besides = try Self.entries(pipeline, [(0, "a"), (2700, "b"), (3600, "a")], journey: "j")
-        withKnownIssue("re-entry memory is pruned only at the end of a moment that changed the customer's state") {
-            #expect(alone == besides, "without 'other': \(alone); with it: \(besides)")
-        }
+        #expect(alone == besides, "without 'other': \(alone); with it: \(besides)")
     }
 }

@@ -3,17 +3,20 @@
 ///
 /// The blob (docs/state-format.md, "Journey state"), all integers little-endian:
 ///
-///     header    u32 capacity | u32 instances | u32 memos | u32 logs
-///     instance  u32 journey hash | u32 step hash | u32 entries | u32 variant hash (0: none)
-///               i64 wake (Int64.max: none) | i64 entered at
-///               u16 journey | u16 step | u16 key length | u8 flags | u8 0 | u32 context length
+///     header    u16 instances | u16 memos | u16 logs | u16 0
+///     instance  u32 journey hash | u32 step hash | u16 entry number | u16 step
+///               u32 variant hash (0: none) | i64 wake (Int64.max: none) | i64 entered at
+///               u16 key length | u8 flags | u8 journey | u32 context length
 ///               key bytes, padded to 8 | context bytes, padded to 8
 ///     memo      u32 journey hash | u32 entries | u64 key hash | i64 last entry | i64 last exit
 ///     send log  u32 channel hash | u32 count | count × i64 send times, oldest first
 ///
 /// Journeys and steps are named by hashes of their names, so that instances find their step
 /// again after the pipeline changes; the indices beside them are the fast path, checked
-/// against the hashes.
+/// against the hashes (a journey index of 255 says "look it up"). The blob's arena block is
+/// exactly its size (every part is a multiple of 8 bytes), so the size read back from the
+/// blob says what to free. An instance keeps its entry number up to 65,535 (the re-entry
+/// memory counts on in 32 bits).
 ///
 /// - Complexity: decode and encode are O(blob size); no allocation once the arrays have grown
 ///   to the largest customer seen.
@@ -88,9 +91,30 @@ final class CustomerJourneys {
     /// The blob `decode` read, which keys and contexts may still point into.
     private(set) var blob: UnsafeRawPointer?
 
-    static let headerSize = 16
-    static let instanceSize = 48
+    static let headerSize = 8
+    static let instanceSize = 40
     static let memoSize = 32
+    /// Counts are u16: at most this many instances, memories and logs per customer.
+    static let countLimit = Int(UInt16.max)
+
+    /// The bytes of an encoded blob (its arena block's size).
+    static func size(_ blob: UnsafeRawPointer) -> Int {
+        let instanceCount = Int(blob.load(fromByteOffset: 0, as: UInt16.self))
+        let memoCount = Int(blob.load(fromByteOffset: 2, as: UInt16.self))
+        let logCount = Int(blob.load(fromByteOffset: 4, as: UInt16.self))
+        var p = headerSize
+        for _ in 0..<instanceCount {
+            let keyCount = Int(blob.load(fromByteOffset: p + 32, as: UInt16.self))
+            let contextCount = Int(blob.load(fromByteOffset: p + 36, as: UInt32.self))
+            p += instanceSize + pad8(keyCount) + pad8(contextCount)
+        }
+        p += memoSize * memoCount
+        for _ in 0..<logCount { p += 8 + 8 * Int(blob.load(fromByteOffset: p + 4, as: UInt32.self)) }
+        return p
+    }
+
+    /// The size `decode` read.
+    private(set) var decodedSize = 0
 
     init() {
         instances.reserveCapacity(16)
@@ -108,6 +132,7 @@ final class CustomerJourneys {
         bytes.removeAll(keepingCapacity: true)
         changed = false
         blob = nil
+        decodedSize = 0
     }
 
     /// Whether nothing is left to keep: no running instance, memo or send log.
@@ -120,22 +145,22 @@ final class CustomerJourneys {
     /// Reads a blob written by `encode`.
     func decode(_ blob: UnsafeRawPointer) {
         clear()
-        let instanceCount = Int(blob.load(fromByteOffset: 4, as: UInt32.self))
-        let memoCount = Int(blob.load(fromByteOffset: 8, as: UInt32.self))
-        let logCount = Int(blob.load(fromByteOffset: 12, as: UInt32.self))
+        let instanceCount = Int(blob.load(fromByteOffset: 0, as: UInt16.self))
+        let memoCount = Int(blob.load(fromByteOffset: 2, as: UInt16.self))
+        let logCount = Int(blob.load(fromByteOffset: 4, as: UInt16.self))
         var p = blob + Self.headerSize
         self.blob = blob
         for _ in 0..<instanceCount {
-            let keyCount = Int(p.load(fromByteOffset: 36, as: UInt16.self))
-            let contextCount = Int(p.load(fromByteOffset: 44, as: UInt32.self))
+            let keyCount = Int(p.load(fromByteOffset: 32, as: UInt16.self))
+            let contextCount = Int(p.load(fromByteOffset: 36, as: UInt32.self))
             let keyStart = p + Self.instanceSize - blob
             let contextStart = keyStart + Self.pad8(keyCount)
             instances.append(Instance(
                 journeyHash: p.load(as: UInt32.self), stepHash: p.load(fromByteOffset: 4, as: UInt32.self),
-                entries: p.load(fromByteOffset: 8, as: UInt32.self), variantHash: p.load(fromByteOffset: 12, as: UInt32.self),
+                entries: UInt32(p.load(fromByteOffset: 8, as: UInt16.self)), variantHash: p.load(fromByteOffset: 12, as: UInt32.self),
                 wake: p.load(fromByteOffset: 16, as: Int64.self), enteredAt: p.load(fromByteOffset: 24, as: Int64.self),
-                journey: Int(p.load(fromByteOffset: 32, as: UInt16.self)), step: Int(p.load(fromByteOffset: 34, as: UInt16.self)),
-                flags: Flags(rawValue: p.load(fromByteOffset: 38, as: UInt8.self)),
+                journey: Int(p.load(fromByteOffset: 35, as: UInt8.self)), step: Int(p.load(fromByteOffset: 10, as: UInt16.self)),
+                flags: Flags(rawValue: p.load(fromByteOffset: 34, as: UInt8.self)),
                 keyStart: keyStart, keyCount: keyCount, contextStart: contextStart, contextCount: contextCount,
                 keyInBlob: true, contextInBlob: true, keyHash: 0))
             p += Self.instanceSize + Self.pad8(keyCount) + Self.pad8(contextCount)
@@ -153,6 +178,7 @@ final class CustomerJourneys {
             for k in 0..<count { times.append(p.load(fromByteOffset: 8 + 8 * k, as: Int64.self)) }
             p += 8 + 8 * count
         }
+        decodedSize = p - blob
     }
 
     /// XXH64 of instance `i`'s key (0 without a key), computed once when first needed.
@@ -197,31 +223,31 @@ final class CustomerJourneys {
         self.blob = nil
     }
 
-    /// Writes the state into `blob` (at least `encodedSize` bytes, `capacity` of them its own),
-    /// which may be the block it was decoded from.
-    func encode(into blob: UnsafeMutableRawPointer, capacity: Int) {
+    /// Writes the state into `blob` (`encodedSize` bytes), which may be the block it was decoded
+    /// from.
+    func encode(into blob: UnsafeMutableRawPointer) {
         detach()
         let kept = instances.reduce(0) { $0 + ($1.flags.contains(.ended) ? 0 : 1) }
-        blob.storeBytes(of: UInt32(capacity), as: UInt32.self)
-        blob.storeBytes(of: UInt32(kept), toByteOffset: 4, as: UInt32.self)
-        blob.storeBytes(of: UInt32(memos.count), toByteOffset: 8, as: UInt32.self)
-        blob.storeBytes(of: UInt32(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 12, as: UInt32.self)
+        precondition(kept <= Self.countLimit && memos.count <= Self.countLimit && logs.count <= Self.countLimit,
+                     "journey state counts are bounded before encoding")
+        blob.storeBytes(of: UInt16(kept), toByteOffset: 0, as: UInt16.self)
+        blob.storeBytes(of: UInt16(memos.count), toByteOffset: 2, as: UInt16.self)
+        blob.storeBytes(of: UInt16(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 4, as: UInt16.self)
+        blob.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
         var p = blob + Self.headerSize
         bytes.withUnsafeBytes { raw in
             for i in instances where !i.flags.contains(.ended) {
                 p.storeBytes(of: i.journeyHash, as: UInt32.self)
                 p.storeBytes(of: i.stepHash, toByteOffset: 4, as: UInt32.self)
-                p.storeBytes(of: i.entries, toByteOffset: 8, as: UInt32.self)
+                p.storeBytes(of: UInt16(min(i.entries, UInt32(UInt16.max))), toByteOffset: 8, as: UInt16.self)
+                p.storeBytes(of: UInt16(i.step), toByteOffset: 10, as: UInt16.self)
                 p.storeBytes(of: i.variantHash, toByteOffset: 12, as: UInt32.self)
                 p.storeBytes(of: i.wake, toByteOffset: 16, as: Int64.self)
                 p.storeBytes(of: i.enteredAt, toByteOffset: 24, as: Int64.self)
-                p.storeBytes(of: UInt16(i.journey), toByteOffset: 32, as: UInt16.self)
-                p.storeBytes(of: UInt16(i.step), toByteOffset: 34, as: UInt16.self)
-                p.storeBytes(of: UInt16(i.keyCount), toByteOffset: 36, as: UInt16.self)
-                p.storeBytes(of: (i.flags.subtracting(.transient)).rawValue, toByteOffset: 38, as: UInt8.self)
-                p.storeBytes(of: UInt8(0), toByteOffset: 39, as: UInt8.self)
-                p.storeBytes(of: UInt32(0), toByteOffset: 40, as: UInt32.self)
-                p.storeBytes(of: UInt32(i.contextCount), toByteOffset: 44, as: UInt32.self)
+                p.storeBytes(of: UInt16(i.keyCount), toByteOffset: 32, as: UInt16.self)
+                p.storeBytes(of: (i.flags.subtracting(.transient)).rawValue, toByteOffset: 34, as: UInt8.self)
+                p.storeBytes(of: UInt8(min(i.journey, 255)), toByteOffset: 35, as: UInt8.self)
+                p.storeBytes(of: UInt32(i.contextCount), toByteOffset: 36, as: UInt32.self)
                 var q = p + Self.instanceSize
                 let keyPadded = Self.pad8(i.keyCount)
                 q.initializeMemory(as: UInt8.self, repeating: 0, count: keyPadded + Self.pad8(i.contextCount))

@@ -360,32 +360,32 @@ final class JourneyEngine {
         }
         let payload = customer.payload!
         let old = Self.handle(payload)
-        let oldCapacity = old == 0 ? 0 : Int(store.bytes(old).load(as: UInt32.self))
+        // The decoded blob's block is exactly its size (see CustomerJourneys).
+        let oldSize = old == 0 ? 0 : work.decodedSize
         if work.isEmpty {
             work.detach()
-            if old != 0 { store.free(old, count: oldCapacity) }
+            if old != 0 { store.free(old, count: oldSize) }
             Self.setHandle(payload, 0)
             store.markDirty(payload)
             if profile == nil || pipeline.profile.isEmpty { _ = store.remove(customer.key, hash: customer.hash) }
             return
         }
         let size = work.encodedSize
-        if size <= oldCapacity {
-            work.encode(into: store.bytes(old), capacity: oldCapacity)
+        if size == oldSize {
+            work.encode(into: store.bytes(old))
             store.markDirty(old, count: size)
         } else {
             // The new block is written before the old one is freed: keys and contexts may
             // still be read from it.
-            let capacity = Self.capacity(for: size)
             let handle: UInt64
             do {
-                handle = try store.allocate(capacity)
+                handle = try store.allocate(size)
             } catch {
                 throw .state(error)
             }
-            work.encode(into: store.bytes(handle), capacity: capacity)
+            work.encode(into: store.bytes(handle))
             store.markDirty(handle, count: size)
-            if old != 0 { store.free(old, count: oldCapacity) }
+            if old != 0 { store.free(old, count: oldSize) }
             Self.setHandle(payload, handle)
             store.markDirty(payload)
         }
@@ -396,15 +396,13 @@ final class JourneyEngine {
         }
     }
 
-    /// Blocks are sized with room to grow: the next power of two from 64 bytes.
-    static func capacity(for size: Int) -> Int {
-        var c = 64
-        while c < size { c <<= 1 }
-        return c
-    }
-
-    /// Drops memories no rule needs any more, and send times older than every window.
+    /// Drops memories no rule needs any more (and, past 65,535, the oldest), and send times
+    /// older than every window.
     private func prune(time: Int64) {
+        while work.memos.count > CustomerJourneys.countLimit {
+            let oldest = work.memos.indices.min { work.memos[$0].lastEntry < work.memos[$1].lastEntry }!
+            work.memos.remove(at: oldest)
+        }
         var m = 0
         while m < work.memos.count {
             let memo = work.memos[m]
@@ -460,7 +458,7 @@ final class JourneyEngine {
         profile?.reset(payload)
         let handle = Self.handle(payload)
         if handle != 0 {
-            store.free(handle, count: Int(store.bytes(handle).load(as: UInt32.self)))
+            store.free(handle, count: CustomerJourneys.size(store.bytes(handle)))
             setHandle(payload, 0)
         }
         return store.remove(key, hash: hash)

@@ -84,8 +84,6 @@ enum JourneyHarness {
     struct Observations {
         /// The `step` of `completed` exits, as written.
         var completedSteps: Set<String> = []
-        /// Reasons written where the doc leaves it open.
-        var openReasons: [String: Int] = [:]
     }
 
     /// Compares the lines of one customer with the model's records. Returns nil when they
@@ -129,9 +127,6 @@ enum JourneyHarness {
             }
             if e.kind == "exit", e.step == nil, let step = got.first(where: { $0.0 == "step" }) {
                 observations.completedSteps.insert(step.1)
-            }
-            if e.reasons.count > 1, let reason = got.first(where: { $0.0 == "reason" }) {
-                observations.openReasons[reason.1, default: 0] += 1
             }
         }
         if lines.count < expected.count {

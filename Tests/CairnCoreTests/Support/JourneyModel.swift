@@ -106,14 +106,13 @@ enum JMKey {
         }
     }
 
-    /// The instance key's text (docs/journeys.md: a string as is, other values their JSON
-    /// text); nil for null, which does not enter. A JSON number is a CEL double, and a double's
-    /// JSON text has `.0` when it is integral (docs/expressions.md, "Results as JSON"): the key
-    /// of `"k":1` is `1.0`, another instance than the key of `"k":"1"`.
+    /// The instance key's text (docs/journeys.md: what CEL's `string()` makes of the value);
+    /// nil for null, which does not enter. A JSON number is a CEL double, and `string(1.0)` is
+    /// `"1"`: the key of `"k":1` is the same text as that of `"k":"1"`.
     var text: String? {
         switch self {
         case .string(let s): return s
-        case .int(let i): return "\(i).0"
+        case .int(let i): return "\(i)"
         case .null: return nil
         }
     }
@@ -290,18 +289,13 @@ func journeyModelShuffled(_ events: [JMEvent], lateness: Int64, seed: UInt64) ->
 
 // MARK: - The model
 
-/// When re-entry memory is forgotten. docs/journeys.md: "with `never`, `max` or a cooldown
-/// that has not passed, it is kept; otherwise it is dropped when the instance ends". Read
-/// literally, that is decided once, when an instance ends; it can also be read as "kept for
-/// as long as one of these holds (or an instance of that key still runs)". The two differ
-/// only in entry numbers: whether entries may be made is the same under both.
+/// When re-entry memory is forgotten. docs/journeys.md: "with `never` or `max` it is kept for
+/// good; with a cooldown, until the cooldown has passed; otherwise it is dropped when the
+/// instance ends, in that same moment". Equivalently: kept while never/max applies, an
+/// instance of the key runs or the cooldown since the last entry has not passed, looked at
+/// when the next entry comes. (Earlier readings of the doc, deciding once when an instance
+/// ends, gave other entry numbers; the doc now says this one.)
 enum JMMemoryRule: String, CaseIterable {
-    /// Decided when an instance ends, whatever else runs.
-    case atEnd
-    /// Decided when an instance ends and no other instance of the journey and key runs.
-    case atEndOfLast
-    /// Kept while never/max applies, an instance of the key runs or the cooldown since the
-    /// last entry has not passed; looked at when the next entry comes.
     case whileNeeded
 }
 
@@ -411,9 +405,6 @@ struct JourneyModel {
     /// Per channel: the times of the sends that went out.
     var sent: [[Int64]]
     var records: [JMRecord] = []
-    /// Skips whose reason the doc leaves open (a cap filled in this moment by sends of equal
-    /// priority only), as indexes into `records`.
-    var openReasons: [Int] = []
     /// How often the boundaries this test is after came up: a capped send exactly one period
     /// after a send that went out (`cap boundary`), timers due exactly at an event's time
     /// (`timer at event time`), an entry refused by each rule.
@@ -497,7 +488,7 @@ struct JourneyModel {
             }
             if let max = journey.max, let memo, memo.count >= max { coverage["refused: max", default: 0] += 1; continue }
             var remembered = memo?.count ?? 0
-            if rule == .whileNeeded, memo != nil {
+            if memo != nil {
                 let kept = journey.effectiveMode == .never || journey.max != nil || running
                     || journey.cooldown.map { t - memo!.last < $0 } ?? false
                 if !kept { remembered = 0 }
@@ -545,12 +536,8 @@ struct JourneyModel {
         moment.append(JMRecord(kind: "exit", time: t, customer: customer, journey: journey.name, instance: inst.key,
                                step: step, reasons: [reason], journeyHash: hash32(journey.name),
                                enteredAt: inst.enteredAt, entryNumber: inst.entry))
-        let memoKey = MemoKey(journey: inst.journey, key: inst.key)
-        guard rule != .whileNeeded, let memo = memos[memoKey] else { return }
-        let kept = journey.effectiveMode == .never || journey.max != nil
-            || journey.cooldown.map { t - memo.last < $0 } ?? false
-        let others = instances.contains { $0.journey == inst.journey && $0.key == inst.key }
-        if !kept && (rule == .atEnd || !others) { memos[memoKey] = nil }
+        // Under `whileNeeded` nothing is forgotten here: the next entry looks.
+        _ = journey
     }
 
     /// The moment's sends, decided by channel: by priority (higher first), ties in file
@@ -558,9 +545,8 @@ struct JourneyModel {
     /// went out in (t − D, t]; otherwise it is skipped, with reason `frequency_cap` when the
     /// sends of earlier moments alone fill the cap, and `priority` when a higher-priority send
     /// of this moment filled it. When only sends of equal priority of this moment filled it
-    /// (the same journey twice, or two journeys with the same priority), the doc says neither
-    /// ("one that finds the cap filled by a higher-priority send of that same moment is skipped
-    /// with reason `priority`"): both are accepted.
+    /// (the same journey twice, or two journeys with the same priority): `frequency_cap`
+    /// (docs/journeys.md, Sends and policies, 5).
     private mutating func finishMoment(at t: Int64) {
         let order = requests.indices.sorted { a, b in
             let ra = requests[a], rb = requests[b]
@@ -588,8 +574,7 @@ struct JourneyModel {
             } else if thisMoment.contains(where: { $0.priority > priority }) {
                 moment[request.record].reasons = ["priority"]
             } else {
-                moment[request.record].reasons = ["priority", "frequency_cap"]
-                openReasons.append(records.count + request.record)
+                moment[request.record].reasons = ["frequency_cap"]
             }
         }
         records += moment

@@ -228,6 +228,7 @@ struct RunCommand: ParsableCommand {
             var fields: [(String, JSONTree)] = [
                 ("events", .number(String(stats.events))), ("records", .number(String(stats.records))),
                 ("bad_lines", .number(String(stats.badLines))), ("late_events", .number(String(stats.lateEvents))),
+                ("entries_refused", .number(String(stats.refusedEntries))),
                 ("bytes", .number(String(stats.bytes))),
                 ("seconds", .number(String(seconds))),
             ]
@@ -259,6 +260,9 @@ struct RunCommand: ParsableCommand {
             let verb = onError == .fail ? "found" : "skipped"
             StandardError.emit("cairn: \(events) \(verb) (first at \(first.source):\(first.line))"
                 + (errorsFile == nil && onError == .skip ? "; --errors FILE records them all\n" : "\n"))
+        }
+        if stats.refusedEntries > 0 {
+            StandardError.emit("cairn: warning: \(stats.refusedEntries) journey \(stats.refusedEntries == 1 ? "entry" : "entries") refused: the customer already ran 256 instances of that journey\n")
         }
         switch end {
         case .finished, .brokenPipe:

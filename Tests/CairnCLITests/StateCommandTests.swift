@@ -246,7 +246,7 @@ final class StateCommandTests {
         let withState = try CLI.run(["run", "pipelines/shop.yaml", "samples/shop.ndjson", "--state", path("st"), "--stats"])
         #expect(withState.status == 0)
         let line = withState.err.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(line.hasPrefix(#"cairn: stats: {"events":2000,"records":167,"bad_lines":0,"late_events":0,"bytes":661341,"seconds":"#))
+        #expect(line.hasPrefix(#"cairn: stats: {"events":2000,"records":167,"bad_lines":0,"late_events":0,"entries_refused":0,"bytes":661341,"seconds":"#))
         #expect(line.contains(#""customers":128,"state_bytes":"#))
         #expect(line.contains(#""checkpoints":1,"last_checkpoint_ms":"#))
         let inMemory = try CLI.run(["run", "pipelines/shop.yaml", "samples/shop.ndjson", "--stats"])

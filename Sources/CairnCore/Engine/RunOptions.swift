@@ -67,6 +67,9 @@ public struct RunStats: Sendable, Equatable {
     public var badLines: Int = 0
     /// Events that arrived behind the watermark and were not applied.
     public var lateEvents: Int = 0
+    /// Entries refused because the customer already ran the most instances of the journey
+    /// (`JourneyEngine.instanceLimit`).
+    public var refusedEntries: Int = 0
     /// Where the first late event was.
     public var firstLate: (source: String, line: Int)? {
         get { firstLateSource.map { ($0, firstLateLine) } }

@@ -391,6 +391,7 @@ public final class Runner {
     /// Flushes what is buffered; a failure to flush overrides any end but an earlier output
     /// failure.
     private func finish(_ end: RunEnd) -> RunEnd {
+        stats.refusedEntries = journeys.refusedEntries
         if case .outputFailed = end { return end }
         do {
             try output.flush()

@@ -299,13 +299,6 @@ final class CustomerJourneys {
         }
     }
 
-    /// Appends bytes (a key or context) and returns where they start.
-    func store(_ raw: UnsafeRawBufferPointer) -> Int {
-        let start = bytes.count
-        bytes.append(contentsOf: raw)
-        return start
-    }
-
     func memoIndex(journeyHash: UInt32, keyHash: UInt64) -> Int? {
         var m = 0
         while m < memos.count {

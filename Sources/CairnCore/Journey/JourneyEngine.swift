@@ -237,8 +237,6 @@ final class JourneyEngine {
     /// profile, and the time.
     struct Context {
         var activation: Activation
-        /// Whether there is an event (else a timer fired).
-        var isEvent: Bool
     }
 
     /// Handles one event of `customer`: erasure, the running instances (goal, exit, wait_for,
@@ -276,7 +274,7 @@ final class JourneyEngine {
             reconcile(time: t)
         }
         activation.variableText = prepareText()
-        var context = Context(activation: activation, isEvent: true)
+        var context = Context(activation: activation)
         let running = work.instances.count
         j = 0
         while j < journeys.count {
@@ -321,7 +319,7 @@ final class JourneyEngine {
             activation.profileValues = UnsafePointer(profile.values.baseAddress)
         }
         activation.variableText = prepareText()
-        var context = Context(activation: activation, isEvent: false)
+        var context = Context(activation: activation)
         // Instances in journey order, then state order; each moves at most once per wake-up.
         let running = work.instances.count
         for j in 0..<journeys.count {
@@ -418,8 +416,7 @@ final class JourneyEngine {
         }
         for l in work.logs.indices {
             let log = work.logs[l]
-            guard let c = pipeline.channels.firstIndex(where: { CompiledPipeline.nameHash($0.name) == log.channelHash }),
-                  let cap = pipeline.channels[c].cap else {
+            guard let c = channelHashes.firstIndex(of: log.channelHash), let cap = pipeline.channels[c].cap else {
                 work.logs[l].count = 0
                 continue
             }
@@ -478,23 +475,6 @@ final class JourneyEngine {
             }
         }
         work.clear()
-    }
-
-    /// Waiting instances and running instances in the state.
-    func census() -> (instances: Int, waiting: Int) {
-        guard let store else { return (0, 0) }
-        var instances = 0
-        var waiting = 0
-        for slot in 0..<store.slotCount {
-            guard let entry = store.slot(at: slot) else { continue }
-            let handle = Self.handle(entry.payload)
-            guard handle != 0 else { continue }
-            work.decode(store.bytes(handle))
-            instances += work.instances.count
-            waiting += work.instances.filter { $0.wake != .max }.count
-        }
-        work.clear()
-        return (instances, waiting)
     }
 
     // MARK: - The journey handle in the payload

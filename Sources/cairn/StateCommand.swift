@@ -9,17 +9,21 @@ struct StateCommand: ParsableCommand {
         commandName: "state",
         abstract: "Show, dump, count and forget what a state directory keeps.",
         discussion: """
-            A state directory (cairn run --state DIR) keeps each customer's profile. These \
-            commands read it without the pipeline: the directory records its own profile \
-            layout. Windowed values are shown as of the state's clock, the latest event \
+            A state directory (cairn run --state DIR) keeps each customer's profile and \
+            journey state: running instances (their step, entry, variant and the time they \
+            wake), re-entry memory and send logs. These commands read it without the \
+            pipeline: the directory records its own profile layout and the names of its \
+            journeys and steps. Windowed values are shown as of the state's clock, the latest event \
             time applied. A customer idle for longer than the profile's ttl is shown as \
-            absent, as the next run would treat them.
+            absent, as the next run would treat them, unless journeys still keep state \
+            for them.
 
             While a run writes the directory, these commands fail with exit status 75.
 
             Examples:
               cairn state show --state st/ c-1042
               cairn state dump --state st/ | jq -c 'select(.profile.open_tickets > 0)'
+              cairn state dump --state st/ | jq -c 'select(any(.journeys[]; .wakes_at != null))'
               cairn state stats --state st/
               cairn state forget --state st/ c-1042
 

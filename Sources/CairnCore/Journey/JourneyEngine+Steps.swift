@@ -408,6 +408,7 @@ extension JourneyEngine {
             switch cap.period {
             case .rolling(let nanos):
                 windowStart = t.subtractingReportingOverflow(nanos).partialValue &+ 1
+                why.capRolling = true
             case .calendarDays(let days):
                 let zone = customerZone(channel.timezone, context.activation)
                 if records.explains { why.zone = zone.name }

@@ -55,6 +55,8 @@ final class RecordWriter {
         var local: Int?
         /// The cap's window start; the sends counted in it and its limit, once decided.
         var capSince: Int64?
+        /// Whether the cap is rolling (its window is shown by its exclusive start, `after`).
+        var capRolling = false
         var capSent = 0
         var capLimit = 0
     }
@@ -329,9 +331,11 @@ final class RecordWriter {
             parts.append("\"local_time\":\"\(hh < 10 ? "0" : "")\(hh):\(mm < 10 ? "0" : "")\(mm)\"")
         }
         if let since = why.capSince, why.capLimit > 0 {
-            let n = EventTime.formatRFC3339(since, into: timeScratch)
+            // A rolling window (t − D, t] by its exclusive start; calendar days by local midnight.
+            let n = EventTime.formatRFC3339(why.capRolling ? since &- 1 : since, into: timeScratch)
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]), as: UTF8.self)
-            parts.append("\"cap\":{\"sent\":\(why.capSent),\"limit\":\(why.capLimit),\"since\":\"\(text)\"}")
+            parts.append("\"cap\":{\"sent\":\(why.capSent),\"limit\":\(why.capLimit),"
+                + "\"\(why.capRolling ? "after" : "since")\":\"\(text)\"}")
         }
         try output.append(Array(",\"explain\":{\(parts.joined(separator: ","))}".utf8))
     }

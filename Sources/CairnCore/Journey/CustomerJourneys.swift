@@ -280,23 +280,19 @@ final class CustomerJourneys {
     /// The bytes of instance `i`'s key.
     func withKey<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let instance = instances[i]
-        if instance.keyInBlob, let blob {
-            return body(UnsafeRawBufferPointer(start: blob + instance.keyStart, count: instance.keyCount))
-        }
-        return bytes.withUnsafeBytes { raw in
-            body(UnsafeRawBufferPointer(rebasing: raw[instance.keyStart..<(instance.keyStart + instance.keyCount)]))
-        }
+        return withBytes(inBlob: instance.keyInBlob, start: instance.keyStart, count: instance.keyCount, body)
     }
 
     /// The bytes of instance `i`'s captured event.
     func withContext<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let instance = instances[i]
-        if instance.contextInBlob, let blob {
-            return body(UnsafeRawBufferPointer(start: blob + instance.contextStart, count: instance.contextCount))
-        }
-        return bytes.withUnsafeBytes { raw in
-            body(UnsafeRawBufferPointer(rebasing: raw[instance.contextStart..<(instance.contextStart + instance.contextCount)]))
-        }
+        return withBytes(inBlob: instance.contextInBlob, start: instance.contextStart, count: instance.contextCount, body)
+    }
+
+    /// `count` bytes at `start` of the decoded blob, or of `bytes`.
+    private func withBytes<R>(inBlob: Bool, start: Int, count: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if inBlob, let blob { return body(UnsafeRawBufferPointer(start: blob + start, count: count)) }
+        return bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])) }
     }
 
     func memoIndex(journeyHash: UInt32, keyHash: UInt64) -> Int? {

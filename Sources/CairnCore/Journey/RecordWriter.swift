@@ -177,13 +177,9 @@ final class RecordWriter {
     func erased() {
         guard emit.contains(.erased) else { return }
         let start = buffer.count
-        put("{\"kind\":\"erased\",\"id\":\"")
+        put("{\"kind\":\"erased\"")
         var key: (UInt64, Int64, UInt64) = (customerHash.littleEndian, time.littleEndian, UInt64(5).littleEndian)
-        hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
-        put("\",\"time\":\"")
-        appendTime()
-        put("\",\"customer\":\"")
-        buffer.append(contentsOf: customerText)
+        idTimeCustomer(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
         put("\"}\n")
         pieces.append(Piece(kind: .erased, base: start..<buffer.count))
     }
@@ -364,12 +360,7 @@ final class RecordWriter {
             instance.journeyHash.littleEndian, step.littleEndian, customerHash.littleEndian,
             engine.work.keyHash(i).littleEndian,
             instance.enteredAt.littleEndian, (UInt64(instance.entries) | group << 32).littleEndian)
-        put(",\"id\":\"")
-        hex(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
-        put("\",\"time\":\"")
-        appendTime()
-        put("\",\"customer\":\"")
-        buffer.append(contentsOf: customerText)
+        idTimeCustomer(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
         put("\",\"journey\":")
         buffer.append(contentsOf: engine.journeyNames[instance.journey])
         put(",\"instance\":")
@@ -383,6 +374,16 @@ final class RecordWriter {
         } else {
             put("null")
         }
+    }
+
+    /// `,"id":"…","time":"…","customer":"…` (the customer's closing quote left to the caller).
+    private func idTimeCustomer(_ id: UInt64) {
+        put(",\"id\":\"")
+        hex(id)
+        put("\",\"time\":\"")
+        appendTime()
+        put("\",\"customer\":\"")
+        buffer.append(contentsOf: customerText)
     }
 
     private func variant(_ engine: JourneyEngine, instance i: Int) {

@@ -3,7 +3,7 @@
 ///
 /// The blob (docs/state-format.md, "Journey state"), all integers little-endian:
 ///
-///     header    u16 instances | u16 memos | u16 logs | u16 0
+///     header    u16 instances | u16 memos | u16 logs | u16 journeys (see `EventTypeFilter`)
 ///     instance  u32 journey hash | u32 step hash | u16 entry number | u16 step
 ///               u32 variant hash (0: none) | i64 wake (Int64.max: none) | i64 entered at
 ///               u16 key length | u8 flags | u8 journey | u32 context length
@@ -96,6 +96,10 @@ final class CustomerJourneys {
     static let memoSize = 32
     /// Counts are u16: at most this many instances, memories and logs per customer.
     static let countLimit = Int(UInt16.max)
+
+    /// The journeys an encoded blob has running instances of, as `EventTypeFilter` bits.
+    @inline(__always)
+    static func journeys(_ blob: UnsafeRawPointer) -> UInt16 { blob.load(fromByteOffset: 6, as: UInt16.self) }
 
     /// The bytes of an encoded blob (its arena block's size).
     static func size(_ blob: UnsafeRawPointer) -> Int {
@@ -233,7 +237,9 @@ final class CustomerJourneys {
         blob.storeBytes(of: UInt16(kept), toByteOffset: 0, as: UInt16.self)
         blob.storeBytes(of: UInt16(memos.count), toByteOffset: 2, as: UInt16.self)
         blob.storeBytes(of: UInt16(logs.reduce(0) { $0 + ($1.count > 0 ? 1 : 0) }), toByteOffset: 4, as: UInt16.self)
-        blob.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+        var journeys: UInt16 = 0
+        for i in instances where !i.flags.contains(.ended) { journeys |= EventTypeFilter.bit(i.journeyHash) }
+        blob.storeBytes(of: journeys, toByteOffset: 6, as: UInt16.self)
         var p = blob + Self.headerSize
         bytes.withUnsafeBytes { raw in
             for i in instances where !i.flags.contains(.ended) {

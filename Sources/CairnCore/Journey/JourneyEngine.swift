@@ -50,6 +50,8 @@ final class JourneyEngine {
     let waitForEvents: UnsafeMutableBufferPointer<Condition?>
     let stepBase: [Int]
     let erase: Condition?
+    /// Which journeys' instances an event can concern, by its type.
+    let filter: EventTypeFilter
     /// Per journey: the capture plan's quoted path components (see `capture`).
     let captureKeys: [[[[UInt8]]]]
 
@@ -182,6 +184,7 @@ final class JourneyEngine {
         }
         stepBase = base
         erase = pipeline.erase.map(Condition.init)
+        filter = EventTypeFilter(pipeline)
         waitForEvents = .allocate(capacity: max(1, conditions.count))
         _ = waitForEvents.initialize(from: conditions)
         journeyValues = .allocate(capacity: 5)
@@ -263,9 +266,12 @@ final class JourneyEngine {
             any = any || matched
             j += 1
         }
+        if !any && (handle == 0
+            || CustomerJourneys.journeys(store!.bytes(handle)) & filter.mask(type: activation.fields[pipeline.typeField], line: activation.line) == 0) {
+            // The fast path: no entry, and no running instance this type of event concerns.
+            return
+        }
         if handle == 0 {
-            // The fast path: no instance runs; only entries can happen.
-            guard any else { return }
             work.clear()
             records.beginMoment(customer: customer, time: t)
         } else {

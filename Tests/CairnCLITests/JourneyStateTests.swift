@@ -405,4 +405,50 @@ final class JourneyStateCLITests {
         }
         return out
     }
+
+    @Test("with --clock wall, a wait in a live stream ends on the wall clock while the pipe stays open and idle")
+    func wallClock() throws {
+        try write("p.yaml", """
+            cairn: 1
+            name: live
+            events: { customer: user_id, time: ts, type: event }
+            journeys:
+              - name: later
+                entry: type == "signup"
+                steps: [ { wait: 1s }, { send: { channel: email, template: hello } } ]
+            """)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["run", "p.yaml", "--clock", "wall"]
+        process.currentDirectoryURL = dir
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // An event stamped now: its wait ends a second later, with no event after it.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = formatter.string(from: Date())
+        input.fileHandleForWriting.write(Data(#"{"event":"signup","ts":"\#(stamp)","user_id":"c-1"}"#.utf8 + [0x0A]))
+        // The action arrives while stdin is still open (within 10 s, not before the wait ends);
+        // if it never does, the process is stopped so that the read below ends and the test fails.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if process.isRunning { process.terminate() } }
+        let sent = Date()
+        var received = Data()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !received.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        let arrived = Date()
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        let line = String(decoding: received, as: UTF8.self)
+        #expect(line.contains(#""kind":"action""#) && line.contains(#""template":"hello""#), "\(line)")
+        #expect(arrived < deadline)
+        #expect(arrived.timeIntervalSince(sent) >= 0.9, "the wait of 1s ended early")
+        #expect(process.terminationStatus == 0)
+    }
 }

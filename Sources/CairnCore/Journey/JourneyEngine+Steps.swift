@@ -2,15 +2,15 @@ extension JourneyEngine {
     // MARK: - Entering
 
     /// An event matched journey `j`'s entry: starts an instance if the re-entry rules allow.
-    func enter(journey j: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+    func enter(journey j: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
         let journey = journeys[j]
-        let t = context.activation.eventTime
+        let t = context.eventTime
         // The key, as text: a string as is, any other value as its JSON text; none (an error,
         // a missing field, null) means no entry.
         let keyStart = work.bytes.count
         var keyCount = 0
         if let key = journey.key {
-            guard appendKey(key, context.activation) else { return }
+            guard appendKey(key, context) else { return }
             keyCount = work.bytes.count - keyStart
             if keyCount == 0 || keyCount > StateStore.maxKeyLength {
                 work.bytes.removeLast(keyCount)
@@ -62,7 +62,7 @@ extension JourneyEngine {
                                                     lastEntry: t, lastExit: .min))
         }
         let contextStart = work.bytes.count
-        capture(journey: j, context.activation)
+        capture(journey: j, context)
         work.instances.append(CustomerJourneys.Instance(
             journeyHash: journey.nameHash, stepHash: journey.steps[0].nameHash, entries: number, variantHash: 0,
             wake: .max, enteredAt: t, journey: j, step: 0, flags: [],
@@ -158,10 +158,10 @@ extension JourneyEngine {
     // MARK: - Running steps
 
     /// Runs instance `i` from step `s` until it waits or ends.
-    func run(instance i: Int, from start: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+    func run(instance i: Int, from start: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
         let j = work.instances[i].journey
         let steps = journeys[j].steps
-        let t = context.activation.eventTime
+        let t = context.eventTime
         var s = start
         work.changed = true
         while true {
@@ -178,7 +178,7 @@ extension JourneyEngine {
                 park(i, until: overflow ? .max - 1 : wake)
                 return
             case .waitUntil(let minute, let days, let next):
-                let zone = customerZone(pipeline.timezone, context.activation)
+                let zone = customerZone(pipeline.timezone, context)
                 guard let wake = LocalTime.next(minute: minute, days: days.rawValue, atOrAfter: t, in: zone), wake > t else {
                     s = next
                     continue
@@ -190,7 +190,7 @@ extension JourneyEngine {
                 park(i, until: overflow ? .max - 1 : wake)
                 return
             case .branch(let arms, let otherwise):
-                let activation = journeyActivation(context.activation, instance: i)
+                let activation = journeyActivation(context, instance: i)
                 s = otherwise
                 for arm in arms where arm.when.matches(activation, scratch: scratch) {
                     s = arm.target
@@ -249,16 +249,16 @@ extension JourneyEngine {
 
     /// An event of the customer reaches running instance `i`: its goal, its exit condition, then
     /// its wait (a `wait_for` that the event matches; a send that `hold` held).
-    func onEvent(instance i: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+    func onEvent(instance i: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
         let j = work.instances[i].journey
         let rules = hot[j]
-        let t = context.activation.eventTime
+        let t = context.eventTime
         // `journey.*` is bound only for conditions that read it.
         var bound: Activation?
         @inline(__always) func activation(_ condition: Condition) -> Activation {
-            guard condition.readsJourney else { return context.activation }
+            guard condition.readsJourney else { return context }
             if let bound { return bound }
-            let made = journeyActivation(context.activation, instance: i)
+            let made = journeyActivation(context, instance: i)
             bound = made
             return made
         }
@@ -284,7 +284,7 @@ extension JourneyEngine {
             guard case .waitFor(_, _, let then, _) = journeys[j].steps[step].op else { return }
             // The event that ended the wait is the one later steps read.
             let contextStart = work.bytes.count
-            capture(journey: j, context.activation)
+            capture(journey: j, context)
             work.instances[i].contextStart = contextStart
             work.instances[i].contextCount = work.bytes.count - contextStart
             work.instances[i].contextInBlob = false
@@ -302,7 +302,7 @@ extension JourneyEngine {
     }
 
     /// Instance `i`'s wake time has come (`context` is the timer's, without an event).
-    func onTimer(instance i: Int, customer: Customer, context: inout Context) throws(JourneyFailure) {
+    func onTimer(instance i: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
         loadContext(of: i, into: &context)
         let j = work.instances[i].journey
         let step = work.instances[i].step
@@ -334,44 +334,44 @@ extension JourneyEngine {
     ///
     /// - Parameter timerDue: the instance's wake time has come (the hold's maximum, or the end
     ///   of quiet hours).
-    func decide(_ send: CompiledPipeline.Send, instance i: Int, customer: Customer, context: inout Context,
+    func decide(_ send: CompiledPipeline.Send, instance i: Int, customer: Customer, context: inout Activation,
                 timerDue: Bool = false) throws(JourneyFailure) -> SendOutcome {
         let rules = hot[work.instances[i].journey]
         let channel = pipeline.channels[send.channel]
-        let t = context.activation.eventTime
+        let t = context.eventTime
         let flags = work.instances[i].flags
         work.instances[i].flags.subtract([.held, .deferred])
         var why = RecordWriter.SendExplain()
         if flags.contains(.holdout) {
             why.holdout = true
-            records.send(self, instance: i, send: send, decision: .skip("holdout"), activation: context.activation,
+            records.send(self, instance: i, send: send, decision: .skip("holdout"), activation: context,
                          why: why)
             return .goOn
         }
         if let consent = channel.consent {
-            why.consent = consent.matches(context.activation, scratch: scratch)
+            why.consent = consent.matches(context, scratch: scratch)
         }
         if why.consent == false {
             records.send(self, instance: i, send: send, decision: .skip("no_consent"),
-                             activation: context.activation, why: why)
+                             activation: context, why: why)
             return .goOn
         }
         if let hold = rules.hold {
-            why.hold = hold.matches(hold.readsJourney ? journeyActivation(context.activation, instance: i)
-                                        : context.activation, scratch)
+            why.hold = hold.matches(hold.readsJourney ? journeyActivation(context, instance: i)
+                                        : context, scratch)
         }
         if why.hold == true {
             switch rules.holdMode {
             case .skip:
                 records.send(self, instance: i, send: send, decision: .skip("hold"),
-                             activation: context.activation, why: why)
+                             activation: context, why: why)
                 return .goOn
             case .wait:
                 if flags.contains(.held) {
                     let deadline = work.instances[i].wake
                     if timerDue || deadline <= t {
                         records.send(self, instance: i, send: send, decision: .skip("hold"),
-                             activation: context.activation, why: why)
+                             activation: context, why: why)
                         return .goOn
                     }
                     work.instances[i].flags.insert(.held)
@@ -385,7 +385,7 @@ extension JourneyEngine {
             }
         }
         if let quiet = channel.quiet {
-            let zone = customerZone(channel.timezone, context.activation)
+            let zone = customerZone(channel.timezone, context)
             if records.explains {
                 why.zone = zone.name
                 why.local = LocalTime.wallClock(at: t, in: zone).minute
@@ -394,7 +394,7 @@ extension JourneyEngine {
                 switch quiet.mode {
                 case .drop:
                     records.send(self, instance: i, send: send, decision: .skip("quiet_hours"),
-                             activation: context.activation, why: why)
+                             activation: context, why: why)
                     return .goOn
                 case .defer:
                     work.instances[i].flags.insert(.deferred)
@@ -410,15 +410,15 @@ extension JourneyEngine {
                 windowStart = t.subtractingReportingOverflow(nanos).partialValue &+ 1
                 why.capRolling = true
             case .calendarDays(let days):
-                let zone = customerZone(channel.timezone, context.activation)
+                let zone = customerZone(channel.timezone, context)
                 if records.explains { why.zone = zone.name }
                 windowStart = LocalTime.calendarStart(days: days, at: t, in: zone)
             }
             why.capSince = windowStart
             records.send(self, instance: i, send: send, decision: .capped(windowStart: windowStart),
-                         activation: context.activation, why: why)
+                         activation: context, why: why)
         } else {
-            records.send(self, instance: i, send: send, decision: .action, activation: context.activation, why: why)
+            records.send(self, instance: i, send: send, decision: .action, activation: context, why: why)
         }
         return .goOn
     }
@@ -494,7 +494,7 @@ extension JourneyEngine {
     }
 
     /// Points `context` at instance `i`'s captured event, scanned.
-    func loadContext(of i: Int, into context: inout Context) {
+    func loadContext(of i: Int, into context: inout Activation) {
         let instance = work.instances[i]
         let count = max(2, instance.contextCount)
         if contextLine.count < count {
@@ -509,7 +509,7 @@ extension JourneyEngine {
         }
         let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(contextLine)[0..<count])
         _ = contextScanner.scan(line, into: contextValues)
-        context.activation.line = line
-        context.activation.fields = UnsafePointer(contextValues)
+        context.line = line
+        context.fields = UnsafePointer(contextValues)
     }
 }

@@ -236,12 +236,6 @@ final class JourneyEngine {
         var payload: UnsafeMutableRawPointer?
     }
 
-    /// What expressions see in this moment: the event (or a timer's captured context), the
-    /// profile, and the time.
-    struct Context {
-        var activation: Activation
-    }
-
     /// Handles one event of `customer`: erasure, the running instances (goal, exit, wait_for,
     /// held sends), then entries. `activation` has the event and the profile after the event.
     func event(_ customer: Customer, activation: Activation) throws(JourneyFailure) {
@@ -280,7 +274,7 @@ final class JourneyEngine {
             reconcile(time: t)
         }
         activation.variableText = prepareText()
-        var context = Context(activation: activation)
+        var context = activation
         let running = work.instances.count
         j = 0
         while j < journeys.count {
@@ -325,7 +319,7 @@ final class JourneyEngine {
             activation.profileValues = UnsafePointer(profile.values.baseAddress)
         }
         activation.variableText = prepareText()
-        var context = Context(activation: activation)
+        var context = activation
         // Instances in journey order, then state order; each moves at most once per wake-up.
         let running = work.instances.count
         for j in 0..<journeys.count {

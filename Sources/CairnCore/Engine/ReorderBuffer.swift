@@ -3,9 +3,12 @@
 ///
 /// Each buffered event owns a slot of a pool: a copy of its line, its scanned values (their
 /// offsets are relative to the line, so they stay valid in the copy) and where it came from.
-/// A binary min-heap of (time, seq, slot) orders the slots; `seq` is the event's arrival
-/// number, so equal times keep input order.
+/// Keys (time, seq, slot) order the slots; `seq` is the event's arrival number, so equal times
+/// keep input order. Events that arrive in time order, the common case, queue in a ring
+/// (no ordering work); one that arrives before the ring's last goes to a binary min-heap; the
+/// earlier of the ring's head and the heap's top comes out first.
 ///
+///     ring:   | time, seq, slot | ...           ascending (time, seq), circular
 ///     heap:   | time, seq, slot | ...           min-heap on (time, seq)
 ///     slots:  | bytes, capacity, count, source, line, offset | ...
 ///     values: | fieldCount ScannedValues | ...  one row per slot
@@ -15,8 +18,8 @@
 /// and are reused, so a steady stream allocates nothing. Memory is bounded by what the
 /// lateness window holds.
 ///
-/// - Complexity: insert and pop are O(log n) plus the line copy; no allocation once the
-///   pool has reached its high-water mark.
+/// - Complexity: insert and pop are O(1) for events in time order, O(log n) for the others,
+///   plus the line copy; no allocation once the pool has reached its high-water mark.
 final class ReorderBuffer {
     struct Key {
         var time: Int64
@@ -37,7 +40,13 @@ final class ReorderBuffer {
 
     let fieldCount: Int
     private var heap: UnsafeMutablePointer<Key>
-    private(set) var count = 0
+    private var heapCount = 0
+    /// `capacity` keys, a power of two; `ringCount` of them from `ringHead` (wrapping).
+    private var ring: UnsafeMutablePointer<Key>
+    private var ringHead = 0
+    private var ringCount = 0
+    /// Events buffered.
+    var count: Int { heapCount + ringCount }
     private var slots: UnsafeMutablePointer<Slot>
     private var values: UnsafeMutablePointer<ScannedValue>
     private var free: UnsafeMutablePointer<Int32>
@@ -53,6 +62,7 @@ final class ReorderBuffer {
     init(fieldCount: Int) {
         self.fieldCount = max(1, fieldCount)
         heap = .allocate(capacity: 0)
+        ring = .allocate(capacity: 0)
         slots = .allocate(capacity: 0)
         values = .allocate(capacity: 0)
         free = .allocate(capacity: 0)
@@ -61,6 +71,7 @@ final class ReorderBuffer {
     deinit {
         for i in 0..<made { slots[i].bytes?.deallocate() }
         heap.deallocate()
+        ring.deallocate()
         slots.deallocate()
         values.deallocate()
         free.deallocate()
@@ -69,7 +80,13 @@ final class ReorderBuffer {
     var isEmpty: Bool { count == 0 }
 
     /// The earliest buffered time; only when not empty.
-    var minTime: Int64 { heap[0].time }
+    var minTime: Int64 { fromRing() ? ring[ringHead].time : heap[0].time }
+
+    /// Whether the earliest event is the ring's head (else the heap's top).
+    @inline(__always)
+    private func fromRing() -> Bool {
+        ringCount > 0 && (heapCount == 0 || less(ring[ringHead], heap[0]))
+    }
 
     /// The index of `name` in `sources`, added if new.
     func source(named name: String) -> Int32 {
@@ -106,9 +123,15 @@ final class ReorderBuffer {
         s.offset = offset
         slots[slot] = s
         (values + slot * fieldCount).update(from: row, count: fieldCount)
-        heap[count] = Key(time: time, seq: seq, slot: Int32(slot))
-        count += 1
-        siftUp(count - 1)
+        let key = Key(time: time, seq: seq, slot: Int32(slot))
+        if ringCount == 0 || !less(key, ring[(ringHead + ringCount - 1) & (capacity - 1)]) {
+            ring[(ringHead + ringCount) & (capacity - 1)] = key
+            ringCount += 1
+        } else {
+            heap[heapCount] = key
+            heapCount += 1
+            siftUp(heapCount - 1)
+        }
     }
 
     /// Removes the earliest event (by time, then arrival) and returns its slot, which stays
@@ -117,10 +140,16 @@ final class ReorderBuffer {
     /// - Precondition: not empty.
     func popMin() -> Key {
         precondition(count > 0)
+        if fromRing() {
+            let head = ring[ringHead]
+            ringHead = (ringHead + 1) & (capacity - 1)
+            ringCount -= 1
+            return head
+        }
         let top = heap[0]
-        count -= 1
-        if count > 0 {
-            heap[0] = heap[count]
+        heapCount -= 1
+        if heapCount > 0 {
+            heap[0] = heap[heapCount]
             siftDown(0)
         }
         return top
@@ -150,7 +179,7 @@ final class ReorderBuffer {
         var items: [Checkpoint.Buffered] = []
         items.reserveCapacity(count)
         for i in 0..<count {
-            let key = heap[i]
+            let key = i < heapCount ? heap[i] : ring[(ringHead + i - heapCount) & (capacity - 1)]
             let s = slots[Int(key.slot)]
             items.append(Checkpoint.Buffered(
                 source: sources[Int(s.source)], line: s.number, offset: s.offset, seq: key.seq,
@@ -184,7 +213,13 @@ final class ReorderBuffer {
         }
         slots = moved(slots, made, next)
         values = moved(values, made * fieldCount, next * fieldCount)
-        heap = moved(heap, count, next)
+        heap = moved(heap, heapCount, next)
+        // The ring unwrapped into the new room, from index 0.
+        let unwrapped = UnsafeMutablePointer<Key>.allocate(capacity: next)
+        for i in 0..<ringCount { (unwrapped + i).initialize(to: ring[(ringHead + i) & max(0, capacity - 1)]) }
+        ring.deallocate()
+        ring = unwrapped
+        ringHead = 0
         free = moved(free, freeCount, next)
         capacity = next
     }
@@ -211,8 +246,8 @@ final class ReorderBuffer {
         let item = heap[i]
         while true {
             var child = 2 * i + 1
-            guard child < count else { break }
-            if child + 1 < count, less(heap[child + 1], heap[child]) { child += 1 }
+            guard child < heapCount else { break }
+            if child + 1 < heapCount, less(heap[child + 1], heap[child]) { child += 1 }
             guard less(heap[child], item) else { break }
             heap[i] = heap[child]
             i = child

@@ -213,11 +213,13 @@ extension ProfileEngine {
         for _ in 0..<min(count, total) {
             if sweepCursor >= total { sweepCursor = 0 }
             if let slot = store.slot(at: sweepCursor), isExpired(UnsafeRawPointer(slot.payload)) {
-                reset(slot.payload)
-                // A customer with journey state keeps its slot (its profile reads as new).
                 if slot.payload.load(fromByteOffset: ProfileLayout.journeysOffset, as: UInt64.self) == 0 {
+                    reset(slot.payload)
                     store.removeSlot(at: sweepCursor)
-                } else {
+                } else if latest(slot.payload) != 0 {
+                    // A customer with journey state keeps its slot; its profile is reset once
+                    // (a reset one reads as new, its latest event time 0).
+                    reset(slot.payload)
                     store.markDirty(slot.payload)
                 }
             }

@@ -20,6 +20,6 @@ struct Cairn: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self, StateCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self, StateCommand.self, DiffCommand.self]
     )
 }

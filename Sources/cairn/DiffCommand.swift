@@ -1,0 +1,205 @@
+import ArgumentParser
+import CairnCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairn diff OLD.yaml NEW.yaml INPUT ...`: how decisions change between two versions of a
+/// pipeline over the same input.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Run two versions of a pipeline over the same input and report how their decisions differ.",
+        discussion: """
+            Each version runs over the INPUT files with fresh state in memory, as 'cairn run' \
+            would, and their records are compared by id: an id names the journey, step, \
+            customer, key and entry of a decision, not its content. A record with the same id \
+            and other content (another template, channel, data, a skip instead of an action) \
+            is changed; one only before is removed, one only after is added.
+
+            The report gives the records before and after, per journey, step, kind (a skip \
+            with its reason), channel and template where the counts differ, the customers \
+            affected, and the first differences (--show N), earliest first, before ('-') \
+            above after ('+'). --format json prints one object instead.
+
+            Examples:
+              cairn diff pipelines/cart-recovery.yaml new.yaml samples/shop.ndjson
+              cairn diff old.yaml new.yaml archive/*.zst --until 2024-04-01T00:00:00Z --format json
+
+            Exit status:
+              0   the decisions are identical
+              1   they differ
+              64  usage (e.g. standard input, which cannot be read twice)
+              66  an input or pipeline cannot be read
+              78  a pipeline has errors
+            """)
+
+    @Argument(help: "The pipeline before the change.")
+    var old: String
+
+    @Argument(help: "The pipeline after the change.")
+    var new: String
+
+    @Argument(help: "Input files (NDJSON, plain or zstd); read once per version.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("emit"), help: ArgumentHelp(
+        "The kinds of records compared, as for 'cairn run --emit' (default: action,skip: the decisions).",
+        valueName: "KINDS"))
+    var emit: EmitArgument = EmitArgument(kinds: [.action, .skip])
+
+    @Option(name: .customLong("until"), help: ArgumentHelp(
+        "Move the clock of both runs on to TIME at the end of the input, as 'cairn run --until'.",
+        valueName: "TIME|now"))
+    var until: UntilArgument?
+
+    @Option(name: .customLong("show"), help: ArgumentHelp("How many differences to show.", valueName: "N"))
+    var show = 10
+
+    @Option(help: ArgumentHelp("Output format.", valueName: "text|json"))
+    var format: DiffFormat = .text
+
+    enum DiffFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    func validate() throws {
+        guard !inputs.isEmpty, !inputs.contains("-") else {
+            throw ValidationError("cairn diff reads its input once per version: give input files, not standard input")
+        }
+        guard show >= 0 else { throw ValidationError("--show must be 0 or more") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let paths = try inputPaths(inputs)
+        let before = try records(of: old, over: paths)
+        let after = try records(of: new, over: paths)
+        let diff = RecordDiff.compare(old: before, new: after)
+        let out = OutputSink(fd: 1, flushEachRecord: false)
+        var text = format == .json ? json(diff) : report(diff)
+        text += "\n"
+        _ = try? out.append(Array(text.utf8))
+        _ = try? out.flush()
+        if !diff.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Runs `pipeline` over `paths` with fresh state; its record lines.
+    func records(of pipeline: String, over paths: [String?]) throws -> [String] {
+        let compiled: CompiledPipeline
+        switch PipelineFile.load(pipeline) {
+        case .failure(let why):
+            StandardError.emit(PipelineFile.unreadable(pipeline, why))
+            throw ExitStatus.noInput.code
+        case .success(let file):
+            StandardError.emit(file.rendered())
+            guard let c = file.compiled else {
+                StandardError.emit(file.summary())
+                throw ExitStatus.config.code
+            }
+            compiled = c
+        }
+        var template = Array("/tmp/cairn-diff-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            StandardError.emit("cairn: error: cannot make a temporary file: \(systemMessage(errno))\n")
+            throw ExitStatus.ioError.code
+        }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let state: RunState
+        do {
+            state = try RunState(directory: nil, pipeline: compiled, fingerprint: 0)
+        } catch {
+            throw StateFailure.exit(error, directory: nil)
+        }
+        var options = RunOptions()
+        options.emit = emit.kinds
+        options.until = until?.time
+        options.checkpointInterval = nil
+        let counter = DiffObserver()
+        let sink = OutputSink(fd: fd, flushEachRecord: false)
+        let end = Runner(pipeline: compiled, options: options, output: sink, observer: counter, state: state)
+            .run(inputs: paths)
+        switch end {
+        case .finished: break
+        case .inputFailed(let error):
+            StandardError.emit("cairn: error: \(error)\n")
+            throw ExitStatus.ioError.code
+        default:
+            StandardError.emit("cairn: error: the run of \(pipeline) ended early: \(end)\n")
+            throw ExitStatus.software.code
+        }
+        if counter.bad + counter.late > 0 {
+            StandardError.emit("cairn: note: \(pipeline): \(counter.bad) bad lines and \(counter.late) late events skipped (cairn run shows them)\n")
+        }
+        guard let file = fopen(path, "r") else { throw ExitStatus.ioError.code }
+        defer { fclose(file) }
+        var lines: [String] = []
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, file) > 0 {
+            var line = String(cString: buffer!)
+            if line.hasSuffix("\n") { line.removeLast() }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    func report(_ diff: RecordDiff) -> String {
+        var text = "cairn diff: \(old) → \(new): \(diff.before) records before, \(diff.after) after"
+        guard !diff.isEmpty else { return text + "; the same records" }
+        text += "; \(diff.added) added, \(diff.removed) removed, \(diff.changed) changed; \(diff.customers) customers affected"
+        if !diff.groups.isEmpty {
+            text += "\n\nby journey, step, kind, channel and template (before → after):"
+            for g in diff.groups {
+                let what = [g.group.journey, g.group.step, g.group.kind,
+                            g.group.channel.isEmpty ? nil : "\(g.group.channel)/\(g.group.template)"]
+                    .compactMap { $0 }.joined(separator: "  ")
+                text += "\n  \(what)  \(g.before) → \(g.after)"
+            }
+        }
+        if show > 0 {
+            text += "\n\nfirst \(min(show, diff.changes.count)) of \(diff.changes.count) differences:"
+            for change in diff.changes.prefix(show) {
+                if let b = change.before { text += "\n- \(b.text)" }
+                if let a = change.after { text += "\n+ \(a.text)" }
+            }
+        }
+        return text
+    }
+
+    func json(_ diff: RecordDiff) -> String {
+        func record(_ r: RecordDiff.Record?) -> JSONTree {
+            guard let r else { return .null }
+            return JSONTree.parse(Array(r.text.utf8)) ?? .string(r.text)
+        }
+        let fields: [(String, JSONTree)] = [
+            ("old", .string(old)), ("new", .string(new)),
+            ("before", .number(String(diff.before))), ("after", .number(String(diff.after))),
+            ("added", .number(String(diff.added))), ("removed", .number(String(diff.removed))),
+            ("changed", .number(String(diff.changed))), ("customers", .number(String(diff.customers))),
+            ("groups", .array(diff.groups.map { g in
+                .object([("journey", .string(g.group.journey)), ("step", .string(g.group.step)),
+                         ("kind", .string(g.group.kind)), ("channel", .string(g.group.channel)),
+                         ("template", .string(g.group.template)),
+                         ("before", .number(String(g.before))), ("after", .number(String(g.after)))])
+            })),
+            ("differences", .array(diff.changes.prefix(show).map { c in
+                .object([("before", record(c.before)), ("after", record(c.after))])
+            })),
+        ]
+        return JSONTree.object(fields).text
+    }
+}
+
+/// Counts what a diff's runs skip; the report notes it.
+final class DiffObserver: RunObserver {
+    var bad = 0
+    var late = 0
+    func badLine(_ bad: BadLine) { self.bad += 1 }
+    func lateEvent(_ late: BadLine) { self.late += 1 }
+    func progress(_ progress: RunProgress) {}
+}

@@ -7,8 +7,9 @@ struct Cairn: ParsableCommand {
         abstract: "Customer journey orchestration for the Unix pipeline.",
         discussion: """
             cairn reads newline-delimited JSON events (plain or zstd-compressed), runs the \
-            journeys of a pipeline file over them in event time, and writes one NDJSON \
-            decision record per action on standard output, for jq and delivery systems.
+            journeys of a pipeline file over them in event time, and writes NDJSON decision \
+            records (actions to send, skips with their reasons, entries, exits, goals) on \
+            standard output, for jq and delivery systems.
 
             Examples:
               cairn run pipelines/shop.yaml samples/shop.ndjson
@@ -16,6 +17,7 @@ struct Cairn: ParsableCommand {
               cairn run pipelines/shop.yaml archive/*.zst --state st/ > out.ndjson
               cairn state show --state st/ c-000017
               cairn check pipelines/
+              cairn diff old.yaml new.yaml samples/shop.ndjson
 
             \(ExitStatus.helpText)
             """,

@@ -70,9 +70,12 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        // Both pipelines are checked before either runs.
+        let oldPipeline = try PipelineFile.compiledForRun(old).pipeline
+        let newPipeline = try PipelineFile.compiledForRun(new).pipeline
         let paths = try inputPaths(inputs)
-        let before = try records(of: old, over: paths)
-        let after = try records(of: new, over: paths)
+        let before = try records(of: oldPipeline, named: old, over: paths)
+        let after = try records(of: newPipeline, named: new, over: paths)
         let diff = RecordDiff.compare(old: before, new: after)
         let out = OutputSink(fd: 1, flushEachRecord: false)
         var text = format == .json ? json(diff) : report(diff)
@@ -82,21 +85,8 @@ struct DiffCommand: ParsableCommand {
         if !diff.isEmpty { throw ExitCode(1) }
     }
 
-    /// Runs `pipeline` over `paths` with fresh state; its record lines.
-    func records(of pipeline: String, over paths: [String?]) throws -> [String] {
-        let compiled: CompiledPipeline
-        switch PipelineFile.load(pipeline) {
-        case .failure(let why):
-            StandardError.emit(PipelineFile.unreadable(pipeline, why))
-            throw ExitStatus.noInput.code
-        case .success(let file):
-            StandardError.emit(file.rendered())
-            guard let c = file.compiled else {
-                StandardError.emit(file.summary())
-                throw ExitStatus.config.code
-            }
-            compiled = c
-        }
+    /// Runs `compiled` (the file `pipeline`) over `paths` with fresh state; its record lines.
+    func records(of compiled: CompiledPipeline, named pipeline: String, over paths: [String?]) throws -> [String] {
         var template = Array("/tmp/cairn-diff-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {

@@ -52,6 +52,23 @@ struct PipelineFile {
     }
 
     /// The message for a pipeline file that cannot be read.
+    /// Loads and compiles a pipeline for a run: its diagnostics on stderr; an unreadable file
+    /// ends the command with 66, one with errors with 78.
+    static func compiledForRun(_ path: String) throws -> (pipeline: CompiledPipeline, source: String) {
+        switch load(path) {
+        case .failure(let why):
+            StandardError.emit(unreadable(path, why))
+            throw ExitStatus.noInput.code
+        case .success(let file):
+            StandardError.emit(file.rendered())
+            guard let compiled = file.compiled else {
+                StandardError.emit(file.summary())
+                throw ExitStatus.config.code
+            }
+            return (compiled, file.source)
+        }
+    }
+
     static func unreadable(_ path: String, _ why: FileReadError) -> String {
         "cairn: error: cannot read pipeline '\(path)': \(why.reason)\n"
     }

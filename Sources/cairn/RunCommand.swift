@@ -151,21 +151,7 @@ struct RunCommand: ParsableCommand {
         // A closed reader must surface as EPIPE from write(2), not kill us mid-record.
         signal(SIGPIPE, SIG_IGN)
 
-        let compiled: CompiledPipeline
-        let pipelineSource: String
-        switch PipelineFile.load(pipeline) {
-        case .failure(let why):
-            StandardError.emit(PipelineFile.unreadable(pipeline, why))
-            throw ExitStatus.noInput.code
-        case .success(let file):
-            StandardError.emit(file.rendered())
-            guard let c = file.compiled else {
-                StandardError.emit(file.summary())
-                throw ExitStatus.config.code
-            }
-            compiled = c
-            pipelineSource = file.source
-        }
+        let (compiled, pipelineSource) = try PipelineFile.compiledForRun(pipeline)
 
         let paths = try inputPaths(inputs)
 

@@ -343,6 +343,12 @@ struct ExprEvalTests {
         ("type == 'purchase'", true), ("type == 'view'", false), ("1", false), ("'true'", false),
         ("event.props.missing", false), ("event.props.flag", true),
         ("type == 'purchase' && event.props.price > 10.0", true),
+        // A conjunction decided by its first literal test, or evaluated in full.
+        ("type == 'view' && 1 / 0 == 1", false), ("type == 'purchase' && 1 / 0 == 1", false),
+        ("type == 'purchase' && event.props.price > 1000.0", false),
+        ("(type == 'purchase' && event.props.flag) && event.props.price > 10.0", true),
+        ("(type == 'view' && event.props.flag) && event.props.price > 10.0", false),
+        ("type == 'view' || event.props.flag", true),
     ])
     func matches(_ source: String, _ expected: Bool) throws {
         var env = environment()

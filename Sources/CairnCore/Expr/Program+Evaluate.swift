@@ -49,18 +49,23 @@ extension ProgramStorage {
     /// Only `bool(true)` matches.
     ///
     /// The commonest condition, a field or `type` equal to a literal (`type == "purchase"`),
-    /// is decided here without setting up an evaluation when the value is a plain string.
+    /// is decided here without setting up an evaluation when the value is a plain string; so
+    /// is the failure of a conjunction that starts with one (`type == "purchase" && ...`),
+    /// since a false operand makes `&&` false whatever the others are, errors included.
     @inline(__always)
     func matches(_ activation: Activation, scratch: EvalScratch) -> Bool {
-        let node = nodes[Int(root)]
+        let top = nodes[Int(root)]
+        var node = top
+        while node.op == .and { node = nodes[Int(node.a)] }
         if node.op == .variableEqualString || node.op == .fieldEqualString {
             let scanned = activation.fields[Int(node.a)]
             if scanned.kind == .string && !scanned.hasEscapes {
                 let count = Int(scanned.end &- scanned.start)
-                guard count == Int(node.c) else { return false }
                 // SAFETY: the scanner's span lies in the line; the literal in the program's bytes.
-                return count == 0 || memcmp(activation.line.baseAddress! + Int(scanned.start),
-                                            bytes.baseAddress! + Int(node.b), count) == 0
+                let equal = count == Int(node.c) && (count == 0 || memcmp(
+                    activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count) == 0)
+                if !equal { return false }
+                if top.op != .and { return true }
             }
         }
         if case .bool(true) = evaluate(activation, scratch: scratch) { return true }

@@ -424,26 +424,6 @@ public final class Runner {
 
     // MARK: - The hot path
 
-    /// Why an event could not be handled.
-    enum EventFailure: Error {
-        case output(OutputError)
-        case state(StateError)
-
-        init(_ failure: JourneyFailure) {
-            switch failure {
-            case .output(let error): self = .output(error)
-            case .state(let error): self = .state(error)
-            }
-        }
-
-        var end: RunEnd {
-            switch self {
-            case .output(let error): return Runner.ended(by: error)
-            case .state(let error): return .stateFailed(error)
-            }
-        }
-    }
-
     /// What became of a scanned line.
     enum Admission {
         /// Applied, or buffered until the watermark passes it.
@@ -542,12 +522,8 @@ public final class Runner {
             let applied = eventsBefore &+ Int64(stats.events)
             if applied & 63 == 0 { profile.sweep(64) }
         }
-        do {
-            try journeys.event(JourneyEngine.Customer(key: key, hash: hash, text: text, payload: payload),
-                               activation: activation)
-        } catch {
-            throw EventFailure(error)
-        }
+        try journeys.event(JourneyEngine.Customer(key: key, hash: hash, text: text, payload: payload),
+                           activation: activation)
         stats.records = records.written
     }
 
@@ -555,11 +531,7 @@ public final class Runner {
     @inline(__always)
     private func fire(upTo time: Int64) throws(EventFailure) {
         guard journeys.timers.nextTime <= time else { return }
-        do {
-            try journeys.fire(upTo: time)
-        } catch {
-            throw EventFailure(error)
-        }
+        try journeys.fire(upTo: time)
         stats.records = records.written
     }
 
@@ -607,5 +579,19 @@ public final class Runner {
             total += Int64(st.st_size)
         }
         return total
+    }
+}
+
+/// Why an event (or a timer) could not be handled: writing its records or keeping its state
+/// failed.
+enum EventFailure: Error {
+    case output(OutputError)
+    case state(StateError)
+
+    var end: RunEnd {
+        switch self {
+        case .output(let error): return Runner.ended(by: error)
+        case .state(let error): return .stateFailed(error)
+        }
     }
 }

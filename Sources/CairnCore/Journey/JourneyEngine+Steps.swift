@@ -2,7 +2,7 @@ extension JourneyEngine {
     // MARK: - Entering
 
     /// An event matched journey `j`'s entry: starts an instance if the re-entry rules allow.
-    func enter(journey j: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
+    func enter(journey j: Int, customer: Customer, context: Activation) {
         let journey = journeys[j]
         let t = context.eventTime
         // The key, as text: a string as is, any other value as its JSON text; none (an error,
@@ -71,7 +71,7 @@ extension JourneyEngine {
         work.changed = true
         let i = work.instances.count - 1
         records.enter(self, instance: i)
-        try run(instance: i, from: 0, customer: customer, context: &context)
+        run(instance: i, from: 0, customer: customer, context: context)
     }
 
     /// Appends the key's text to `work.bytes`: what CEL's `string()` makes of the value (a
@@ -158,7 +158,7 @@ extension JourneyEngine {
     // MARK: - Running steps
 
     /// Runs instance `i` from step `s` until it waits or ends.
-    func run(instance i: Int, from start: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
+    func run(instance i: Int, from start: Int, customer: Customer, context: Activation) {
         let j = work.instances[i].journey
         let steps = journeys[j].steps
         let t = context.eventTime
@@ -169,7 +169,7 @@ extension JourneyEngine {
             work.instances[i].stepHash = steps[s].nameHash
             switch steps[s].op {
             case .send(let send):
-                switch try decide(send, instance: i, customer: customer, context: &context) {
+                switch decide(send, instance: i, context: context) {
                 case .wait: return
                 case .goOn: s = send.next
                 }
@@ -249,7 +249,7 @@ extension JourneyEngine {
 
     /// An event of the customer reaches running instance `i`: its goal, its exit condition, then
     /// its wait (a `wait_for` that the event matches; a send that `hold` held).
-    func onEvent(instance i: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
+    func onEvent(instance i: Int, customer: Customer, context: Activation) {
         let j = work.instances[i].journey
         let rules = hot[j]
         let t = context.eventTime
@@ -289,20 +289,20 @@ extension JourneyEngine {
             work.instances[i].contextCount = work.bytes.count - contextStart
             work.instances[i].contextInBlob = false
             work.instances[i].wake = .max
-            try run(instance: i, from: then, customer: customer, context: &context)
+            run(instance: i, from: then, customer: customer, context: context)
             return
         }
         guard work.instances[i].flags.contains(.held), let hold = rules.hold,
               case .send(let send) = journeys[j].steps[step].op,
               !hold.matches(activation(hold), scratch) else { return }
-        switch try decide(send, instance: i, customer: customer, context: &context) {
+        switch decide(send, instance: i, context: context) {
         case .wait: return
-        case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
+        case .goOn: run(instance: i, from: send.next, customer: customer, context: context)
         }
     }
 
     /// Instance `i`'s wake time has come (`context` is the timer's, without an event).
-    func onTimer(instance i: Int, customer: Customer, context: inout Activation) throws(JourneyFailure) {
+    func onTimer(instance i: Int, customer: Customer, context: inout Activation) {
         loadContext(of: i, into: &context)
         let j = work.instances[i].journey
         let step = work.instances[i].step
@@ -310,17 +310,17 @@ extension JourneyEngine {
         work.changed = true
         switch journeys[j].steps[step].op {
         case .wait(_, let next), .waitUntil(_, _, let next):
-            try run(instance: i, from: next, customer: customer, context: &context)
+            run(instance: i, from: next, customer: customer, context: context)
         case .waitFor(_, _, _, let otherwise):
-            try run(instance: i, from: otherwise, customer: customer, context: &context)
+            run(instance: i, from: otherwise, customer: customer, context: context)
         case .send(let send):
-            switch try decide(send, instance: i, customer: customer, context: &context, timerDue: true) {
+            switch decide(send, instance: i, context: context, timerDue: true) {
             case .wait: return
-            case .goOn: try run(instance: i, from: send.next, customer: customer, context: &context)
+            case .goOn: run(instance: i, from: send.next, customer: customer, context: context)
             }
         case .branch, .split, .exit, .complete:
             // Instances wait only at waits and sends; a state written otherwise moves on.
-            try run(instance: i, from: step, customer: customer, context: &context)
+            run(instance: i, from: step, customer: customer, context: context)
         }
     }
 
@@ -334,8 +334,8 @@ extension JourneyEngine {
     ///
     /// - Parameter timerDue: the instance's wake time has come (the hold's maximum, or the end
     ///   of quiet hours).
-    func decide(_ send: CompiledPipeline.Send, instance i: Int, customer: Customer, context: inout Activation,
-                timerDue: Bool = false) throws(JourneyFailure) -> SendOutcome {
+    func decide(_ send: CompiledPipeline.Send, instance i: Int, context: Activation,
+                timerDue: Bool = false) -> SendOutcome {
         let rules = hot[work.instances[i].journey]
         let channel = pipeline.channels[send.channel]
         let t = context.eventTime

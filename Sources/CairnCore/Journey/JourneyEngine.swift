@@ -238,7 +238,7 @@ final class JourneyEngine {
 
     /// Handles one event of `customer`: erasure, the running instances (goal, exit, wait_for,
     /// held sends), then entries. `activation` has the event and the profile after the event.
-    func event(_ customer: Customer, activation: Activation) throws(JourneyFailure) {
+    func event(_ customer: Customer, activation: Activation) throws(EventFailure) {
         var customer = customer
         var activation = activation
         let t = activation.eventTime
@@ -274,19 +274,18 @@ final class JourneyEngine {
             reconcile(time: t)
         }
         activation.variableText = prepareText()
-        var context = activation
         let running = work.instances.count
         j = 0
         while j < journeys.count {
             var i = 0
             while i < running {
                 if work.instances[i].journey == j && !work.instances[i].flags.contains(.ended) {
-                    try onEvent(instance: i, customer: customer, context: &context)
+                    onEvent(instance: i, customer: customer, context: activation)
                 }
                 i += 1
             }
             if entering[j] {
-                try enter(journey: j, customer: customer, context: &context)
+                enter(journey: j, customer: customer, context: activation)
             }
             j += 1
         }
@@ -294,7 +293,7 @@ final class JourneyEngine {
     }
 
     /// Fires the timers due at or before `time`, in (time, slot) order.
-    func fire(upTo time: Int64) throws(JourneyFailure) {
+    func fire(upTo time: Int64) throws(EventFailure) {
         guard let store else { return }
         while !timers.isEmpty && timers.nextTime <= time {
             let due = timers.pop()
@@ -308,7 +307,7 @@ final class JourneyEngine {
     }
 
     /// Moves the instances of one stored customer whose wake time is at or before `t`.
-    private func wake(slot: (key: UnsafeRawBufferPointer, payload: UnsafeMutableRawPointer), at t: Int64) throws(JourneyFailure) {
+    private func wake(slot: (key: UnsafeRawBufferPointer, payload: UnsafeMutableRawPointer), at t: Int64) throws(EventFailure) {
         var customer = records.customer(key: slot.key, payload: slot.payload)
         records.beginMoment(customer: customer, time: t)
         reconcile(time: t)
@@ -319,14 +318,13 @@ final class JourneyEngine {
             activation.profileValues = UnsafePointer(profile.values.baseAddress)
         }
         activation.variableText = prepareText()
-        var context = activation
         // Instances in journey order, then state order; each moves at most once per wake-up.
         let running = work.instances.count
         for j in 0..<journeys.count {
             for i in 0..<running where work.instances[i].journey == j {
                 let instance = work.instances[i]
                 guard !instance.flags.contains(.ended), instance.wake <= t else { continue }
-                try onTimer(instance: i, customer: customer, context: &context)
+                onTimer(instance: i, customer: customer, context: &activation)
             }
         }
         try finishMoment(&customer, time: t)
@@ -344,7 +342,7 @@ final class JourneyEngine {
 
     /// Ends the moment: decides and writes the sends and records, then saves the state and
     /// schedules its timers.
-    private func finishMoment(_ customer: inout Customer, time: Int64) throws(JourneyFailure) {
+    private func finishMoment(_ customer: inout Customer, time: Int64) throws(EventFailure) {
         try records.endMoment(engine: self)
         guard work.changed, keepsState, let store else { return }
         prune(time: time)
@@ -438,7 +436,7 @@ final class JourneyEngine {
     // MARK: - Erasure and timers
 
     /// Purges the customer: profile, instances, re-entry memory, send logs; writes `erased`.
-    private func erasePurge(_ customer: Customer, time: Int64) throws(JourneyFailure) {
+    private func erasePurge(_ customer: Customer, time: Int64) throws(EventFailure) {
         records.beginMoment(customer: customer, time: time)
         records.erased()
         if let store {
@@ -519,10 +517,4 @@ final class JourneyEngine {
             end(instance: i, reason: "step_removed", time: time)
         }
     }
-}
-
-/// Why the journeys could not go on.
-enum JourneyFailure: Error {
-    case output(OutputError)
-    case state(StateError)
 }

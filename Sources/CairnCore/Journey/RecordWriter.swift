@@ -233,7 +233,7 @@ final class RecordWriter {
 
     /// Decides the capped sends (higher priority first, then in the order asked), logs the
     /// sends that go out, and writes the moment's records.
-    func endMoment(engine: JourneyEngine) throws(JourneyFailure) {
+    func endMoment(engine: JourneyEngine) throws(EventFailure) {
         guard !pieces.isEmpty else { return }
         sendOrder.removeAll(keepingCapacity: true)
         for (p, piece) in pieces.enumerated() {

@@ -29,7 +29,7 @@ struct JourneyStateTests {
         for _ in 0..<Int(rng.next() % 4) {
             state.memos.append(CustomerJourneys.Memo(
                 journeyHash: UInt32(truncatingIfNeeded: rng.next()), entries: UInt32(rng.next() % 9),
-                keyHash: rng.next(), lastEntry: Int64(bitPattern: rng.next()), lastExit: Int64(bitPattern: rng.next())))
+                keyHash: rng.next(), lastEntry: Int64(bitPattern: rng.next())))
         }
         for _ in 0..<Int(rng.next() % 3) {
             let start = state.times.count

@@ -8,7 +8,7 @@
 ///               u32 variant hash (0: none) | i64 wake (Int64.max: none) | i64 entered at
 ///               u16 key length | u8 flags | u8 journey | u32 context length
 ///               key bytes, padded to 8 | context bytes, padded to 8
-///     memo      u32 journey hash | u32 entries | u64 key hash | i64 last entry | i64 last exit
+///     memo      u32 journey hash | u32 entries | u64 key hash | i64 last entry
 ///     send log  u32 channel hash | u32 count | count × i64 send times, oldest first
 ///
 /// Journeys and steps are named by hashes of their names, so that instances find their step
@@ -69,8 +69,6 @@ final class CustomerJourneys {
         var entries: UInt32
         var keyHash: UInt64
         var lastEntry: Int64
-        /// `Int64.min` while an instance runs.
-        var lastExit: Int64
     }
 
     /// Send times on one channel, for its cap.
@@ -93,7 +91,7 @@ final class CustomerJourneys {
 
     static let headerSize = 8
     static let instanceSize = 40
-    static let memoSize = 32
+    static let memoSize = 24
     /// Counts are u16: at most this many instances, memories and logs per customer.
     static let countLimit = Int(UInt16.max)
 
@@ -172,8 +170,7 @@ final class CustomerJourneys {
         for _ in 0..<memoCount {
             memos.append(Memo(journeyHash: p.load(as: UInt32.self), entries: p.load(fromByteOffset: 4, as: UInt32.self),
                               keyHash: p.load(fromByteOffset: 8, as: UInt64.self),
-                              lastEntry: p.load(fromByteOffset: 16, as: Int64.self),
-                              lastExit: p.load(fromByteOffset: 24, as: Int64.self)))
+                              lastEntry: p.load(fromByteOffset: 16, as: Int64.self)))
             p += Self.memoSize
         }
         for _ in 0..<logCount {
@@ -268,7 +265,6 @@ final class CustomerJourneys {
             p.storeBytes(of: m.entries, toByteOffset: 4, as: UInt32.self)
             p.storeBytes(of: m.keyHash, toByteOffset: 8, as: UInt64.self)
             p.storeBytes(of: m.lastEntry, toByteOffset: 16, as: Int64.self)
-            p.storeBytes(of: m.lastExit, toByteOffset: 24, as: Int64.self)
             p += Self.memoSize
         }
         for log in logs where log.count > 0 {

@@ -56,10 +56,9 @@ extension JourneyEngine {
         if let m = memo {
             work.memos[m].entries = number
             work.memos[m].lastEntry = t
-            work.memos[m].lastExit = .min
         } else {
             work.memos.append(CustomerJourneys.Memo(journeyHash: journey.nameHash, entries: number, keyHash: keyHash,
-                                                    lastEntry: t, lastExit: .min))
+                                                    lastEntry: t))
         }
         let contextStart = work.bytes.count
         capture(journey: j, context)
@@ -231,7 +230,6 @@ extension JourneyEngine {
         work.instances[i].wake = .max
         work.changed = true
         if let m = work.memoIndex(journeyHash: work.instances[i].journeyHash, keyHash: work.keyHash(i)) {
-            work.memos[m].lastExit = time
             // Forgotten at once when no rule needs it, so that an entry in this same moment
             // counts as it would in a later one.
             let stillRunning = work.instances.indices.contains {

@@ -5,8 +5,8 @@ extension JourneyEngine {
     func enter(journey j: Int, customer: Customer, context: Activation) {
         let journey = journeys[j]
         let t = context.eventTime
-        // The key, as text: a string as is, any other value as its JSON text; none (an error,
-        // a missing field, null) means no entry.
+        // The key, as text (see `appendKey`); none (an error, a missing field, null) means no
+        // entry.
         let keyStart = work.bytes.count
         var keyCount = 0
         if let key = journey.key {
@@ -372,8 +372,8 @@ extension JourneyEngine {
                              activation: context, why: why)
                         return .goOn
                     }
+                    // Still held, until the same deadline.
                     work.instances[i].flags.insert(.held)
-                    work.instances[i].wake = deadline
                     return .wait
                 }
                 let (deadline, overflow) = t.addingReportingOverflow(rules.holdMax)

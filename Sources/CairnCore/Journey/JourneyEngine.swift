@@ -265,11 +265,10 @@ final class JourneyEngine {
             // The fast path: no entry, and no running instance this type of event concerns.
             return
         }
+        records.beginMoment(customer: customer, time: t)
         if handle == 0 {
             work.clear()
-            records.beginMoment(customer: customer, time: t)
         } else {
-            records.beginMoment(customer: customer, time: t)
             work.decode(store!.bytes(handle))
             reconcile(time: t)
         }

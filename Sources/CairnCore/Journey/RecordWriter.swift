@@ -71,7 +71,6 @@ final class RecordWriter {
         var decision: Decision = .action
         var channel = 0
         var priority = 0
-        var order = 0
         var why = SendExplain()
     }
 
@@ -188,15 +187,11 @@ final class RecordWriter {
     /// (`.capped`). Its `data` is evaluated now.
     func send(_ engine: JourneyEngine, instance i: Int, send: CompiledPipeline.Send, decision: Decision,
               activation: Activation, why: SendExplain) {
-        let wanted: RecordKinds
         switch decision {
-        case .action: wanted = .action
-        case .skip: wanted = .skip
-        case .capped: wanted = [.action, .skip]
+        case .action: guard emit.contains(.action) else { return }
+        case .skip: guard emit.contains(.skip) else { return }
+        case .capped: break  // kept whatever is written: the cap's log needs the decision
         }
-        let capped: Bool
-        if case .capped = decision { capped = true } else { capped = false }
-        guard capped || emit.contains(wanted) else { return }
         let instance = engine.work.instances[i]
         let start = buffer.count
         head(nil, engine, instance: i, step: engine.journeys[instance.journey].steps[instance.step].nameHash, group: 2)
@@ -226,7 +221,7 @@ final class RecordWriter {
         variant(engine, instance: i)
         pieces.append(Piece(kind: .send, base: base, data: data, variant: variantStart..<buffer.count,
                             decision: decision, channel: send.channel,
-                            priority: engine.journeys[instance.journey].priority, order: pieces.count, why: why))
+                            priority: engine.journeys[instance.journey].priority, why: why))
     }
 
     // MARK: - Ending the moment
@@ -262,7 +257,7 @@ final class RecordWriter {
                 } else {
                     // Filled by a send of higher priority in this moment: the priority; full
                     // before this moment, or by sends of no higher priority: the cap.
-                    let outranked = sent - granted[c] < cap.count && granted[c] > 0 && grantedTop[c] > pieces[p].priority
+                    let outranked = sent - granted[c] < cap.count && grantedTop[c] > pieces[p].priority
                     pieces[p].decision = .skip(outranked ? "priority" : "frequency_cap")
                 }
             }

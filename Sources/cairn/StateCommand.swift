@@ -65,11 +65,13 @@ struct StateCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print customers' profiles as JSON, one line each.",
+            abstract: "Print customers' profiles and journeys as JSON, one line each.",
             discussion: """
-                Each line is {"customer", "latest" (the customer's latest event time), \
-                "profile": {NAME: value, ...}}. A customer the state does not hold is \
-                reported on stderr, and the exit status is then 1.
+                Each line is {"customer", "latest" (the customer's latest event time, null \
+                without profile fields), "profile": {NAME: value, ...}, "journeys": [{"journey", \
+                "instance", "step", "entered_at", "entry", "variant", "wakes_at"}, ...]}. A \
+                customer the state does not hold is reported on stderr, and the exit status \
+                is then 1.
                 """)
 
         @OptionGroup var location: Location
@@ -116,7 +118,7 @@ struct StateCommand: ParsableCommand {
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Count customers and bytes, and show the last checkpoint and input positions.")
+            abstract: "Count customers, journey instances and bytes; show the last checkpoint and input positions.")
 
         @OptionGroup var location: Location
         @Option(help: ArgumentHelp("Output format.", valueName: "text|json"))

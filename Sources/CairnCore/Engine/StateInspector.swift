@@ -139,12 +139,9 @@ public final class StateInspector {
     public func erasedRecord(_ customer: String) -> [UInt8] {
         let key = Array(customer.utf8)
         let time = checkpoint.seen ?? clock ?? 0
-        var words: (UInt64, Int64, UInt64) = (key.withUnsafeBytes { XXH64.hash($0, seed: 0) }.littleEndian,
-                                               time.littleEndian, UInt64(5).littleEndian)
-        let id = withUnsafeBytes(of: &words) { XXH64.hash($0, seed: 0) }
+        let id = RecordWriter.erasedID(customerHash: key.withUnsafeBytes { XXH64.hash($0, seed: 0) }, time: time)
         var out: [UInt8] = Array(#"{"kind":"erased","id":""#.utf8)
-        let hex = String(id, radix: 16)
-        out += Array((String(repeating: "0", count: 16 - hex.count) + hex).utf8)
+        out += Array(Checkpoint.hex(id).utf8)
         out += Array(#"","time":""#.utf8)
         withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { text in
             out += Array(UnsafeRawBufferPointer(rebasing: text[0..<EventTime.formatRFC3339(time, into: text)]))

@@ -177,10 +177,16 @@ final class RecordWriter {
         guard emit.contains(.erased) else { return }
         let start = buffer.count
         put("{\"kind\":\"erased\"")
-        var key: (UInt64, Int64, UInt64) = (customerHash.littleEndian, time.littleEndian, UInt64(5).littleEndian)
-        idTimeCustomer(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
+        idTimeCustomer(Self.erasedID(customerHash: customerHash, time: time))
         put("\"}\n")
         pieces.append(Piece(kind: .erased, base: start..<buffer.count))
+    }
+
+    /// The id of an `erased` record: XXH64 over the customer's hash, the time and 5, three
+    /// little-endian 64-bit words (docs/journeys.md, Records).
+    static func erasedID(customerHash: UInt64, time: Int64) -> UInt64 {
+        var words: (UInt64, Int64, UInt64) = (customerHash.littleEndian, time.littleEndian, UInt64(5).littleEndian)
+        return withUnsafeBytes(of: &words) { XXH64.hash($0, seed: 0) }
     }
 
     /// A send of instance `i`, decided now (`.action`, `.skip`) or when the moment ends

@@ -95,7 +95,7 @@ public final class StateInspector {
         try store.checkpoint(meta: store.meta)
     }
 
-    /// `{"customer":"…","latest":"…","profile":{…}}`
+    /// `{"customer":"…","latest":"…","profile":{…},"journeys":[{…},…]}`
     func line(key: UnsafeRawBufferPointer, payload: UnsafeRawPointer) -> [UInt8] {
         var out: [UInt8] = Array(#"{"customer":""#.utf8)
         JSONText.appendEscaped(bytes: Array(key), to: &out)

@@ -21,9 +21,10 @@ extension ProfileEngine {
         text.reset()
         let at = max(time, latest(payload))
         if let ttl = layout.ttl, at.subtractingReportingOverflow(latest(payload)).partialValue >= ttl {
-            for i in 0..<fields.count where needed[i] { values[i] = value(of: i, .defaultValue) }
-            for i in 0..<fields.count where needed[i] && (layout.fields[i].shape.kind == .count || layout.fields[i].shape.kind == .distinct) {
-                values[i] = .int(0)
+            // As a new profile reads: counts 0, the others their defaults.
+            for i in 0..<fields.count where needed[i] {
+                let kind = fields[i].layout.kind
+                values[i] = kind == .count || kind == .distinct ? .int(0) : value(of: i, .defaultValue)
             }
             return
         }

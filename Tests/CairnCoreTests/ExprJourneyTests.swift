@@ -19,47 +19,17 @@ struct ExprJourneyTests {
     }
 
     static func environment(_ journey: ExprJourney = .available) -> ExprEnvironment {
-        var paths = FieldPaths()
-        let type = paths.intern(["event"])
-        let customer = paths.intern(["user_id"])
-        return ExprEnvironment(fields: paths, typeField: type, customerField: customer, journey: journey)
+        BoundExpressions.environment(journey: journey)
     }
 
     /// The value as JSON text, "error: ..." or "compile: ...".
     static func run(_ source: String, withJourney: Bool = true, variant: Bool = true) -> String {
-        var env = environment()
-        let program: Program
-        switch ExprCompiler.compile(source, in: &env) {
-        case .failure(let d): return "compile: " + d.items.map(\.message).joined(separator: "; ")
-        case .success(let p): program = p
-        }
-        let line = Array(#"{"event":"view","user_id":"c-1"}"#.utf8)
-        var table = [ScannedValue](repeating: .absent, count: env.fields.count)
-        table[0] = ScannedValue(kind: .string, start: 10, end: 14)
-        table[1] = ScannedValue(kind: .string, start: 27, end: 30)
-        let values = Self.values(variant: variant)
-        let text = Array(Self.text.utf8)
-        return line.withUnsafeBytes { raw in
-            table.withUnsafeBufferPointer { fields in
-                values.withUnsafeBufferPointer { journey in
-                    text.withUnsafeBytes { variableText in
-                        let activation = Activation(
-                            line: raw, fields: fields.baseAddress!, eventTime: 1_709_296_320_000_000_000,
-                            variableText: variableText, journeyValues: withJourney ? journey.baseAddress! : nil)
-                        let scratch = EvalScratch()
-                        let value = program.evaluate(activation, scratch: scratch)
-                        if case .error(let e) = value { return "error: " + program.message(for: e) }
-                        return program.jsonText(of: value, activation: activation, scratch: scratch)!
-                    }
-                }
-            }
-        }
+        BoundExpressions.run(source, in: environment(), text: Self.text, eventTime: 1_709_296_320_000_000_000,
+                             journeyValues: withJourney ? Self.values(variant: variant) : nil)
     }
 
     static func diagnostics(_ source: String, _ journey: ExprJourney = .available) -> [ExprDiagnostic] {
-        var env = environment(journey)
-        if case .failure(let d) = ExprCompiler.compile(source, in: &env) { return d.items }
-        return []
+        BoundExpressions.diagnostics(source, in: environment(journey))
     }
 
     @Test("the fields are in the order of Activation.journeyValues")

@@ -29,46 +29,17 @@ struct ExprProfileTests {
     }
 
     static func environment(_ profile: ExprProfile = .fields(fields)) -> ExprEnvironment {
-        var paths = FieldPaths()
-        let type = paths.intern(["event"])
-        let customer = paths.intern(["user_id"])
-        return ExprEnvironment(fields: paths, typeField: type, customerField: customer, profile: profile)
+        BoundExpressions.environment(profile: profile)
     }
 
     /// The value as JSON text, "error: ..." or "compile: ...".
     static func run(_ source: String, tzEscaped: Bool = false, withProfile: Bool = true) -> String {
-        var env = environment()
-        let program: Program
-        switch ExprCompiler.compile(source, in: &env) {
-        case .failure(let d): return "compile: " + d.items.map(\.message).joined(separator: "; ")
-        case .success(let p): program = p
-        }
-        let line = Array(#"{"event":"view","user_id":"c-1"}"#.utf8)
-        var table = [ScannedValue](repeating: .absent, count: env.fields.count)
-        table[0] = ScannedValue(kind: .string, start: 10, end: 14)
-        table[1] = ScannedValue(kind: .string, start: 27, end: 30)
-        let values = Self.values(tzEscaped: tzEscaped)
-        let text = Array(Self.text.utf8)
-        return line.withUnsafeBytes { raw in
-            table.withUnsafeBufferPointer { fields in
-                values.withUnsafeBufferPointer { profile in
-                    text.withUnsafeBytes { variableText in
-                        let activation = Activation(line: raw, fields: fields.baseAddress!, variableText: variableText,
-                                                    profileValues: withProfile ? profile.baseAddress! : nil)
-                        let scratch = EvalScratch()
-                        let value = program.evaluate(activation, scratch: scratch)
-                        if case .error(let e) = value { return "error: " + program.message(for: e) }
-                        return program.jsonText(of: value, activation: activation, scratch: scratch)!
-                    }
-                }
-            }
-        }
+        BoundExpressions.run(source, in: environment(), text: Self.text,
+                             profileValues: withProfile ? Self.values(tzEscaped: tzEscaped) : nil)
     }
 
     static func diagnostics(_ source: String, _ profile: ExprProfile = .fields(fields)) -> [ExprDiagnostic] {
-        var env = environment(profile)
-        if case .failure(let d) = ExprCompiler.compile(source, in: &env) { return d.items }
-        return []
+        BoundExpressions.diagnostics(source, in: environment(profile))
     }
 
     @Test("profile.NAME reads the field's value for this event", arguments: [

@@ -381,14 +381,16 @@ final class JourneyStateCLITests {
         #expect(Self.kinds(result.out).count == 300)
     }
 
+    /// The string value of key `name` in a record line ("?" when absent).
+    static func field(_ name: String, in line: Substring) -> String {
+        guard let r = line.range(of: "\"\(name)\":\"") else { return "?" }
+        return String(line[r.upperBound...].prefix { $0 != "\"" })
+    }
+
     /// "KIND CUSTOMER HH:MM:SS" per record.
     static func kinds(_ output: String) -> [String] {
         output.split(separator: "\n").map { line in
-            func field(_ name: String) -> String {
-                guard let r = line.range(of: "\"\(name)\":\"") else { return "?" }
-                return String(line[r.upperBound...].prefix { $0 != "\"" })
-            }
-            return "\(field("kind")) \(field("customer")) \(field("time").dropFirst(11).prefix(8))"
+            "\(field("kind", in: line)) \(field("customer", in: line)) \(field("time", in: line).dropFirst(11).prefix(8))"
         }
     }
 
@@ -396,12 +398,8 @@ final class JourneyStateCLITests {
     static func variants(_ output: String) -> [String: String] {
         var out: [String: String] = [:]
         for line in output.split(separator: "\n") {
-            guard let v = line.range(of: #""variant":""#) else { continue }
-            func field(_ name: String) -> String {
-                guard let r = line.range(of: "\"\(name)\":\"") else { return "?" }
-                return String(line[r.upperBound...].prefix { $0 != "\"" })
-            }
-            out["\(field("customer"))/\(field("instance"))"] = String(line[v.upperBound...].prefix { $0 != "\"" })
+            guard line.contains(#""variant":""#) else { continue }
+            out["\(field("customer", in: line))/\(field("instance", in: line))"] = field("variant", in: line)
         }
         return out
     }

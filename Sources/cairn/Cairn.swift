@@ -17,11 +17,12 @@ struct Cairn: ParsableCommand {
               cairn run pipelines/shop.yaml archive/*.zst --state st/ > out.ndjson
               cairn state show --state st/ c-000017
               cairn check pipelines/
+              cairn test pipelines/
               cairn diff old.yaml new.yaml samples/shop.ndjson
 
             \(ExitStatus.helpText)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self, StateCommand.self, DiffCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, TestCommand.self, EvalCommand.self, StateCommand.self, DiffCommand.self]
     )
 }

@@ -17,8 +17,8 @@ struct CheckCommand: ParsableCommand {
             any events, and reports every error and warning of every file compiler-style on \
             standard error, then one summary line per file. A directory stands for the \
             *.yaml and *.yml files directly inside it (not hidden files, not \
-            subdirectories), in byte order of their names; '-' is standard input, named \
-            <stdin> in diagnostics. A file that cannot be read is reported and the others \
+            subdirectories, not the test files *.test.yaml of 'cairn test'), in byte order \
+            of their names; '-' is standard input, named <stdin> in diagnostics. A file that cannot be read is reported and the others \
             are still checked.
 
             With --format json, each diagnostic is one JSON object per line on standard \
@@ -118,10 +118,12 @@ struct CheckCommand: ParsableCommand {
         if status.exitStatus != .ok { throw status.exitStatus.code }
     }
 
-    /// The pipeline files an argument names: itself (`-` too), or for a directory its `*.yaml` and
-    /// `*.yml` files (not hidden ones, not subdirectories) sorted by the bytes of their names.
-    /// A path that does not exist is returned as is, so that reading it reports why.
-    static func expand(_ argument: String) -> Result<[String], ExpandError> {
+    /// The files an argument names: itself (`-` too), or for a directory the files of `kind`
+    /// directly in it (not hidden ones, not subdirectories) sorted by the bytes of their names:
+    /// pipelines are its `*.yaml` and `*.yml` files but test files (`*.test.yaml`,
+    /// `*.test.yml`), which are `cairn test`'s. A path that does not exist is returned as is,
+    /// so that reading it reports why.
+    static func expand(_ argument: String, kind: FileKind = .pipelines) -> Result<[String], ExpandError> {
         var st = stat()
         guard argument != "-", stat(argument, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             return .success([argument])
@@ -136,16 +138,21 @@ struct CheckCommand: ParsableCommand {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard !name.hasPrefix("."), name.hasSuffix(".yaml") || name.hasSuffix(".yml") else { continue }
+            let isTest = name.hasSuffix(".test.yaml") || name.hasSuffix(".test.yml")
+            guard !name.hasPrefix("."), name.hasSuffix(".yaml") || name.hasSuffix(".yml"),
+                  isTest == (kind == .tests) else { continue }
             var entryStat = stat()
             if stat(prefix + name, &entryStat) == 0, (entryStat.st_mode & S_IFMT) == S_IFDIR { continue }
             names.append(name)
         }
         guard !names.isEmpty else {
-            return .failure(ExpandError("no pipeline files (*.yaml, *.yml) in directory '\(argument)'"))
+            let what = kind == .tests ? "test files (*.test.yaml, *.test.yml)" : "pipeline files (*.yaml, *.yml)"
+            return .failure(ExpandError("no \(what) in directory '\(argument)'"))
         }
         return .success(names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { prefix + $0 })
     }
+
+    enum FileKind { case pipelines, tests }
 
     struct ExpandError: Error {
         var message: String

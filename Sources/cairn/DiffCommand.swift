@@ -82,60 +82,25 @@ struct DiffCommand: ParsableCommand {
         text += "\n"
         _ = try? out.append(Array(text.utf8))
         _ = try? out.flush()
-        if !diff.isEmpty { throw ExitCode(1) }
+        if !diff.isEmpty { throw ExitStatus.failure.code }
     }
 
     /// Runs `compiled` (the file `pipeline`) over `paths` with fresh state; its record lines.
     func records(of compiled: CompiledPipeline, named pipeline: String, over paths: [String?]) throws -> [String] {
-        var template = Array("/tmp/cairn-diff-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            StandardError.emit("cairn: error: cannot make a temporary file: \(systemMessage(errno))\n")
-            throw ExitStatus.ioError.code
-        }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer {
-            close(fd)
-            unlink(path)
-        }
-        let state: RunState
-        do {
-            state = try RunState(directory: nil, pipeline: compiled, fingerprint: 0)
-        } catch {
-            throw StateFailure.exit(error, directory: nil)
-        }
         var options = RunOptions()
         options.emit = emit.kinds
         options.until = until?.time
-        options.checkpointInterval = nil
-        let counter = DiffObserver()
-        let sink = OutputSink(fd: fd, flushEachRecord: false)
-        let end = Runner(pipeline: compiled, options: options, output: sink, observer: counter, state: state)
-            .run(inputs: paths)
-        switch end {
-        case .finished: break
-        case .inputFailed(let error):
-            StandardError.emit("cairn: error: \(error)\n")
-            throw ExitStatus.ioError.code
-        default:
-            StandardError.emit("cairn: error: the run of \(pipeline) ended early: \(end)\n")
-            throw ExitStatus.software.code
+        var run = PipelineRun()
+        do {
+            try run.run(compiled, inputs: paths, options: options)
+        } catch {
+            StandardError.emit("cairn: error: \(pipeline): \(error.message)\n")
+            throw error.status.code
         }
-        if counter.bad + counter.late > 0 {
-            StandardError.emit("cairn: note: \(pipeline): \(counter.bad) bad lines and \(counter.late) late events skipped (cairn run shows them)\n")
+        if !run.bad.isEmpty || !run.late.isEmpty {
+            StandardError.emit("cairn: note: \(pipeline): \(run.bad.count) bad lines and \(run.late.count) late events skipped (cairn run shows them)\n")
         }
-        guard let file = fopen(path, "r") else { throw ExitStatus.ioError.code }
-        defer { fclose(file) }
-        var lines: [String] = []
-        var buffer: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(buffer) }
-        while getline(&buffer, &capacity, file) > 0 {
-            var line = String(cString: buffer!)
-            if line.hasSuffix("\n") { line.removeLast() }
-            lines.append(line)
-        }
-        return lines
+        return run.records
     }
 
     func report(_ diff: RecordDiff) -> String {
@@ -183,13 +148,4 @@ struct DiffCommand: ParsableCommand {
         ]
         return JSONTree.object(fields).text
     }
-}
-
-/// Counts what a diff's runs skip; the report notes it.
-final class DiffObserver: RunObserver {
-    var bad = 0
-    var late = 0
-    func badLine(_ bad: BadLine) { self.bad += 1 }
-    func lateEvent(_ late: BadLine) { self.late += 1 }
-    func progress(_ progress: RunProgress) {}
 }

@@ -3,6 +3,8 @@ import ArgumentParser
 /// The exit statuses of cairn, after sysexits(3).
 enum ExitStatus: Int32 {
     case ok = 0
+    /// `cairn diff`: the decisions differ; `cairn test`: a test failed.
+    case failure = 1
     case usage = 64
     case badData = 65
     case noInput = 66

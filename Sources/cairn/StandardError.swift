@@ -34,6 +34,34 @@ func readTextFile(_ path: String) -> Result<String, FileReadError> {
     return readText(fd: fd)
 }
 
+/// Replaces a file's text: written beside it, then renamed over it, so that a reader sees the
+/// old text or the new, never a part.
+func writeTextFile(_ path: String, _ text: String) -> Result<Void, FileReadError> {
+    let temporary = path + ".cairn-new"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return .failure(FileReadError(reason: systemMessage(errno))) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let why = systemMessage(errno)
+            close(fd)
+            unlink(temporary)
+            return .failure(FileReadError(reason: why))
+        }
+        bytes = bytes.dropFirst(n)
+    }
+    var st = stat()
+    if stat(path, &st) == 0 { fchmod(fd, st.st_mode & 0o7777) }
+    guard close(fd) == 0, rename(temporary, path) == 0 else {
+        let why = systemMessage(errno)
+        unlink(temporary)
+        return .failure(FileReadError(reason: why))
+    }
+    return .success(())
+}
+
 /// Reads an open descriptor to its end as UTF-8 text (invalid bytes become U+FFFD).
 func readText(fd: Int32) -> Result<String, FileReadError> {
     var st = stat()

@@ -133,16 +133,28 @@ public indirect enum JSONTree: Equatable, Sendable {
             }
         }
 
+        /// A number in RFC 8259's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
         mutating func number() -> JSONTree? {
             let start = at
-            while at < bytes.count, let c = Optional(bytes[at]),
-                  (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                at += 1
+            func digits() -> Int {
+                let from = at
+                while at < bytes.count, bytes[at] >= 0x30, bytes[at] <= 0x39 { at += 1 }
+                return at - from
             }
-            guard at > start else { return nil }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
+            let leadingZero = at < bytes.count && bytes[at] == 0x30
+            let whole = digits()
+            guard whole > 0, !(leadingZero && whole > 1) else { return nil }
+            if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
+                at += 1
+                guard digits() > 0 else { return nil }
+            }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+                at += 1
+                if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
+                guard digits() > 0 else { return nil }
+            }
             let text = String(decoding: bytes[start..<at], as: UTF8.self)
-            guard Double(text) != nil else { return nil }
             return .number(text)
         }
 

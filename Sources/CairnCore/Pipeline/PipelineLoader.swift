@@ -52,21 +52,8 @@ public struct PipelineLoader {
     // MARK: - Document
 
     mutating func load() -> PipelineSpec? {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: source) else {
-                error(at: SourceLocation(line: 1, column: 1), "pipeline file is empty",
-                      hint: "a pipeline needs at least 'name', 'events' and 'journeys'")
-                return nil
-            }
-            root = node
-        } catch let yaml as YamlError {
-            report(yaml)
-            return nil
-        } catch {
-            self.error(at: SourceLocation(line: 1, column: 1), "cannot parse YAML: \(error)")
-            return nil
-        }
+        guard let root = composeDocument(empty: "pipeline file is empty",
+                                         hint: "a pipeline needs at least 'name', 'events' and 'journeys'") else { return nil }
         guard let top = mapping(root, "the pipeline", allowed: Self.topLevelKeys) else { return nil }
 
         // Format 1 is the only one; without 'cairn' a file is format 1.

@@ -92,7 +92,11 @@ struct TestFailure {
     var part: Part
     var location: SourceLocation
     var message: String
+    /// Lines under the message in the text report.
     var details: [String] = []
+    /// What was expected and what the run gave, for --format json.
+    var expected: JSONTree?
+    var got: JSONTree?
 }
 
 /// One test's result.
@@ -161,6 +165,7 @@ struct TestSuite {
                 } else {
                     failures.append(TestFailure(part: .other, location: test.location,
                                                 message: "cannot update this test: write it and its 'expect' as block mappings, not in braces"))
+                    testStatus = .failed
                 }
             }
             results.append(TestResult(file: path, name: test.name, location: test.location, status: testStatus, failures: failures))
@@ -180,7 +185,8 @@ struct TestSuite {
     mutating func loadPipeline(of spec: PipelineTestFile) -> (path: String, compiled: CompiledPipeline, fingerprint: UInt64)? {
         let name = spec.pipeline?.value ?? PipelineTestFile.defaultPipeline(of: spec.file) ?? ""
         let path = name.hasPrefix("/") ? name : directory(of: spec.file) + name
-        let at = spec.pipeline?.location ?? SourceLocation(line: 1, column: 1)
+        // Without 'pipeline:' the finding is about the file as a whole (line 0).
+        let at = spec.pipeline?.location ?? SourceLocation(line: 0, column: 0)
         let file: PipelineFile?
         if let cached = pipelines[path] {
             file = cached
@@ -256,7 +262,7 @@ struct TestSuite {
                 ("name", .string(r.name)), ("status", .string(r.status.rawValue)),
                 ("failures", .array(r.failures.map { f in
                     .object(location(f.location) + [("message", .string(f.message)),
-                                                     ("details", .array(f.details.map { .string($0) }))])
+                                                     ("expected", f.expected ?? .null), ("got", f.got ?? .null)])
                 })),
             ])
         }

@@ -109,12 +109,14 @@ struct TestRun {
                 details.append("closest  \(closest.text)")
                 details.append("         differs: \(why.joined(separator: "; "))")
             }
-            fail(at: matcher.location, "no record matches", details: details)
+            fail(at: matcher.location, "no record matches", details: details, expected: matcher.fields,
+                 got: closest(to: matcher.fields)?.0)
         }
         for matcher in expect.excludes {
             for (i, record) in records.enumerated() where RecordMatch.matches(matcher.fields, record) {
                 fail(at: matcher.location, "record \(i + 1) matches what must not happen",
-                     details: ["excluded \(RecordMatch.yamlFlow(matcher.fields))", "got      \(record.text)"])
+                     details: ["excluded \(RecordMatch.yamlFlow(matcher.fields))", "got      \(record.text)"],
+                     expected: matcher.fields, got: record)
             }
         }
         for expected in expect.profiles {
@@ -123,14 +125,15 @@ struct TestRun {
             case (nil, nil): break
             case (nil, let profile?):
                 fail(.profiles, at: expected.location, "the state keeps '\(expected.customer)', expected nothing",
-                     details: ["got      \(profile.text)"])
+                     details: ["got      \(profile.text)"], expected: .null, got: profile)
             case (_?, nil):
-                fail(.profiles, at: expected.location, "the state keeps nothing of '\(expected.customer)'")
+                fail(.profiles, at: expected.location, "the state keeps nothing of '\(expected.customer)'",
+                     expected: expected.fields, got: .null)
             case (let fields?, let profile?):
                 let why = RecordMatch.differences(fields, profile)
                 if !why.isEmpty {
                     fail(.profiles, at: expected.location, "profile of '\(expected.customer)': \(why.joined(separator: "; "))",
-                         details: ["got      \(profile.text)"])
+                         details: ["got      \(profile.text)"], expected: fields, got: profile)
                 }
             }
         }
@@ -145,14 +148,16 @@ struct TestRun {
             for (e, r) in zip(missing, extra) {
                 let why = RecordMatch.differences(matchers[e].fields, run.records[r])
                 run.fail(.records, at: matchers[e].location, "record \(r + 1) differs: \(why.joined(separator: "; "))",
-                         details: ["expected \(RecordMatch.yamlFlow(matchers[e].fields))", "got      \(run.records[r].text)"])
+                         details: ["expected \(RecordMatch.yamlFlow(matchers[e].fields))", "got      \(run.records[r].text)"],
+                         expected: matchers[e].fields, got: run.records[r])
             }
             for e in missing.dropFirst(extra.count) {
                 run.fail(.records, at: matchers[e].location, "expected record \(e + 1) was not written",
-                         details: ["- expected \(RecordMatch.yamlFlow(matchers[e].fields))"])
+                         details: ["- expected \(RecordMatch.yamlFlow(matchers[e].fields))"], expected: matchers[e].fields)
             }
             for r in extra.dropFirst(missing.count) {
-                run.fail(.records, at: key, "record \(r + 1) was not expected", details: ["+ got \(run.records[r].text)"])
+                run.fail(.records, at: key, "record \(r + 1) was not expected", details: ["+ got \(run.records[r].text)"],
+                         got: run.records[r])
             }
             missing = []
             extra = []
@@ -188,8 +193,10 @@ struct TestRun {
         fail(at: expected?.location ?? test.location, "\(found.count) \(plural), expected \(want)\(hint)", details: details)
     }
 
-    mutating func fail(_ part: TestFailure.Part = .other, at location: SourceLocation, _ message: String, details: [String] = []) {
-        failures.append(TestFailure(part: part, location: location, message: message, details: details))
+    mutating func fail(_ part: TestFailure.Part = .other, at location: SourceLocation, _ message: String,
+                       details: [String] = [], expected: JSONTree? = nil, got: JSONTree? = nil) {
+        failures.append(TestFailure(part: part, location: location, message: message, details: details,
+                                    expected: expected, got: got))
     }
 
     // MARK: - Update

@@ -42,6 +42,7 @@ public struct PipelineTest: Sendable {
     }
 
     public var name: String
+    public var nameLocation: SourceLocation
     /// Where the test's mapping starts.
     public var location: SourceLocation
     public var input: Input
@@ -114,10 +115,10 @@ extension PipelineLoader {
         for node in list(testsNode, "'tests'", of: "tests") ?? [] {
             guard let test = test(node) else { continue }
             if let first = names[test.name] {
-                error(at: test.location, "a second test named '\(test.name)'", length: width(test.name),
+                error(at: test.nameLocation, "a second test named '\(test.name)'", length: width(test.name),
                       hint: "the first is at line \(first.line); give each test its own name")
             }
-            names[test.name] = test.location
+            names[test.name] = test.nameLocation
             tests.append(test)
         }
         return PipelineTestFile(file: file, source: source, pipeline: pipeline, tests: tests)
@@ -152,9 +153,10 @@ extension PipelineLoader {
         case (_?, let path?):
             error(at: location(map.keyNode("input") ?? path), "\(what) has both 'events' and 'input'",
                   length: 5, hint: "give its events inline or in a file, not both")
-        case (nil, nil):
+        case (nil, nil) where map.rejectedKeys == 0:  // else a misspelt key was reported
             error(at: map.location, "\(what) has no 'events'",
                   hint: "give its input: events: [ { ... } ] inline, or input: FILE")
+        case (nil, nil): break
         }
         var start: Int64?
         if let node = map["start"] { start = time(node, "'start' in \(what)") }
@@ -171,10 +173,17 @@ extension PipelineLoader {
         var expect = Expectations()
         if let node = map["expect"] { expect = expectations(node, in: what) }
         guard let name, let input else { return nil }
-        var isBlock = false
-        if case .mapping(let m) = node { isBlock = m.style != .flow }
-        return PipelineTest(name: name.value, location: map.location, input: input, start: start,
+        let isBlock = !isFlow(node)
+        return PipelineTest(name: name.value, nameLocation: name.location, location: map.location, input: input, start: start,
                             until: until, emit: emit, expect: expect, isBlock: isBlock)
+    }
+
+    /// Whether a collection is written in flow style (`{ ... }`, `[ ... ]`): its first
+    /// character in the file is the bracket. (Composed nodes do not keep their style.)
+    func isFlow(_ node: Node) -> Bool {
+        let at = location(node)
+        guard at.line >= 1, at.line <= lines.count else { return false }
+        return lines[at.line - 1].unicodeScalars.dropFirst(at.column - 1).first.map { $0 == "{" || $0 == "[" } ?? false
     }
 
     /// Inline events: a list of mappings (each becomes one JSON line) or a block of NDJSON.
@@ -206,7 +215,7 @@ extension PipelineLoader {
         var expect = Expectations()
         guard let map = mapping(node, "'expect' in \(what)", allowed: Self.expectKeys) else { return expect }
         expect.location = map.location
-        if case .mapping(let m) = node { expect.isBlock = m.style != .flow }
+        expect.isBlock = !isFlow(node)
         if let node = map["records"] {
             expect.records = matchers(node, "'records' in \(what)")
             expect.recordsLocation = location(map.keyNode("records") ?? node)

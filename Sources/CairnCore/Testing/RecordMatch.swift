@@ -81,11 +81,11 @@ public enum RecordMatch {
         return steps
     }
 
-    /// `record` with only `fields` (in the record's own order); the whole record when `fields`
-    /// is empty.
+    /// `record` with only `fields`, in their order (those it lacks left out); the whole record
+    /// when `fields` is empty.
     public static func project(_ record: JSONTree, onto fields: [String]) -> JSONTree {
-        guard !fields.isEmpty, case .object(let members) = record else { return record }
-        return .object(members.filter { fields.contains($0.0) })
+        guard !fields.isEmpty, case .object = record else { return record }
+        return .object(fields.compactMap { name in record[name].map { (name, $0) } })
     }
 
     /// A value as one line of YAML flow: `{ kind: action, time: "2024-03-04T11:00:00.000Z" }`.

@@ -13,8 +13,9 @@ public struct TestFileEditor {
 
     public init(source: String) {
         lines = SourceLines.split(source).map(String.init)
-        lineBreak = source.contains("\r\n") ? "\r\n" : "\n"
-        endsWithBreak = source.hasSuffix("\n") || source.hasSuffix("\r")
+        // By scalars: Swift reads CR LF as one Character, so hasSuffix("\n") misses it.
+        lineBreak = source.utf8.contains(13) && source.utf8.contains(10) ? "\r\n" : "\n"
+        endsWithBreak = source.unicodeScalars.last == "\n" || source.unicodeScalars.last == "\r"
         if endsWithBreak, lines.last == "" { lines.removeLast() }
     }
 
@@ -49,7 +50,7 @@ public struct TestFileEditor {
         for edit in edits.sorted(by: { $0.start > $1.start }) {
             out.replaceSubrange(edit.start..<edit.end, with: edit.text)
         }
-        return out.joined(separator: lineBreak) + (endsWithBreak || !out.isEmpty ? lineBreak : "")
+        return out.joined(separator: lineBreak) + (endsWithBreak ? lineBreak : "")
     }
 
     /// The text of a flow mapping that starts at `location` and ends on the same line

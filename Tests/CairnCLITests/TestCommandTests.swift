@@ -133,4 +133,13 @@ struct TestCommandTests {
         let report = try JSONSerialization.jsonObject(with: b.stdout) as? [String: Any]
         #expect(report?["failed"] as? Int == 3)
     }
+
+    @Test("every scenario pipeline in pipelines/ has tests, and they pass")
+    func scenarios() throws {
+        let run = try CLI.run(["test", "pipelines"])
+        #expect(run.status == 0, "\(run.out)\(run.err)")
+        for name in ["app-onboarding", "cart-recovery", "omnichannel-escalation", "post-purchase-care", "win-back"] {
+            #expect(run.out.contains("ok    pipelines/\(name).test.yaml"), "no passing tests for \(name): \(run.out)")
+        }
+    }
 }

@@ -137,7 +137,13 @@ struct PipelineTestFileTests {
         #expect(errors("tests:\n  - { name: a, events: [], emit: [actoin] }\n") ==
                 ["2:35: unknown record kind 'actoin' in 'emit' in test 'a'"])
         #expect(errors("tests:\n  - { name: a, events: [ { x: .5 } ] }\n") ==
-                ["2:31: '.5' reads as a number in YAML but not in JSON"])
+                ["2:31: '.5' is a number in YAML but not in JSON"])
+        for number in ["+1", ".5", "1.", "007", "-0x1", "0x1F", "0o17", ".inf", "-.Inf", ".NaN", "1e5", "-2.5E-3", "0"] {
+            #expect(PipelineLoader.isYAMLNumber(number) == (number != "-0x1"), "\(number)")
+        }
+        for text in ["5.1.0", "1_000", "0x", "0o8", "e5", ".", "-", "1e", "1.2.3", "inf", "1-2"] {
+            #expect(!PipelineLoader.isYAMLNumber(text), "\(text)")
+        }
         #expect(errors("tests:\n  - { name: a, events: [ 3 ] }\n") ==
                 ["2:26: an event must be a mapping of fields, not a single value"])
         #expect(errors("tests:\n  - { name: a, events: [] }\n  - { name: a, events: [] }\n") ==
@@ -193,7 +199,7 @@ struct PipelineTestFileTests {
     func yamlRoundTrip() throws {
         let strings = ["action", "c-000042", "2024-03-04T11:00:00.000Z", "steps[1]", "a b", "yes", "No", "null", "~",
                        "1", "1e3", "0x1F", "-x", ":x", "x:", "a: b", "#c", "é", "", "a,b", "{x}", "say \"hi\"", "tab\tx",
-                       "1_000", "true", "e", "E5", "k-1", "a/b.c", "+1", "_x"]
+                       "1_000", "5.1.0", "true", "e", "E5", "k-1", "a/b.c", "+1", "_x"]
         let value = JSONTree.object(strings.enumerated().map { ("k\($0.offset)", .string($0.element)) }
             + [("n", .number("1.50")), ("b", .bool(false)), ("z", .null), ("a", .array([.number("1"), .string("x")]))])
         let flow = RecordMatch.yamlFlow(value)

@@ -106,15 +106,14 @@ public enum RecordMatch {
     }
 
     /// A string as a YAML scalar that `cairn test` reads back as the same string: plain when
-    /// it is a word of letters, digits and `_-./:+` that YAML cannot take for a number,
+    /// it is a word of letters, digits and `_-./:+` that YAML 1.2 cannot take for a number,
     /// boolean or null; otherwise quoted as JSON quotes it.
     static func yamlString(_ s: String) -> String {
         let reserved: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"]
-        let numeric = s.unicodeScalars.allSatisfy { "0123456789+-.eE_".unicodeScalars.contains($0) }
         func isWordScalar(_ c: Unicode.Scalar) -> Bool {
             c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))
         }
-        guard let first = s.unicodeScalars.first, isWordScalar(first) || first == "_", !numeric,
+        guard let first = s.unicodeScalars.first, isWordScalar(first) || first == "_", !PipelineLoader.isYAMLNumber(s),
               s.unicodeScalars.allSatisfy({ isWordScalar($0) || "_-./:+".unicodeScalars.contains($0) }),
               s.unicodeScalars.last != ":", !reserved.contains(s.lowercased()) else { return JSONText.quoted(s) }
         return s

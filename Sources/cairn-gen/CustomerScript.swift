@@ -8,13 +8,14 @@
 ///                             later, resolved hours to days later; often accessories after
 ///     newcomer          18 %  signup, app_open and feature_used over weeks (a few features or
 ///                             many); some subscription_started
-///     cart hesitant     15 %  carts, mostly abandoned; some come back days later and check
+///     cart hesitant     18 %  carts, mostly abandoned; some come back days later and check
 ///                             out and buy the same cart_id
 ///     lapsing           15 %  buys in the first weeks, then nothing for 45+ days; some come
 ///                             back and buy again
 ///     omnichannel       12 %  buys, then opens a ticket and, 1 to 6 hours later, the same
 ///                             topic on another channel (sometimes again a day later)
-///     regular           20 %  a few visits over the months, some with a purchase
+///     regular           17 %  a few visits over the months, some with a purchase, some
+///                             leaving a cart
 ///
 /// Customers who are new in the period (all newcomers, a quarter of the others but lapsing
 /// ones) start with `signup`. Times are milliseconds; causal order (a cart before its
@@ -66,8 +67,8 @@ struct CustomerScript {
     /// Writes the whole story into ``events``.
     mutating func write() {
         let r = rng.perMille()
-        let persona: Persona = r < 200 ? .computerBuyer : r < 380 ? .newcomer : r < 530 ? .cartHesitant
-            : r < 680 ? .lapsing : r < 800 ? .omnichannel : .regular
+        let persona: Persona = r < 200 ? .computerBuyer : r < 380 ? .newcomer : r < 560 ? .cartHesitant
+            : r < 710 ? .lapsing : r < 830 ? .omnichannel : .regular
         signupDue = persona != .newcomer && persona != .lapsing && rng.perMille() < 250
         switch persona {
         case .computerBuyer: computerBuyer()
@@ -157,7 +158,7 @@ struct CustomerScript {
 
     private mutating func cartHesitant() {
         var t = visit(day: randomDay(0, days - 10))
-        for _ in 0..<(1 + rng.below(3)) {
+        for _ in 0..<(1 + rng.below(4)) {
             var products: [Int] = []
             for _ in 0..<(1 + rng.below(3)) { products.append(pick(anyCategory(computers: 150))) }
             let cart: Int32
@@ -261,6 +262,9 @@ struct CustomerScript {
                 }
             } else if chance(80) {
                 t = buyNow(seen[0], at: later(t, 30 * Self.second, 2 * Self.minute)).t
+            } else if chance(800) {
+                // Puts something in a cart and leaves it there.
+                t = fillCart([seen[rng.below(seen.count)]], at: later(t, 30 * Self.second, 3 * Self.minute)).t
             }
             t = daytime(later(t, 3 * Self.day, 30 * Self.day))
         }

@@ -69,7 +69,9 @@ struct CairnGen: ParsableCommand {
         valueName: "days"))
     var days: Int?
 
-    @Option(help: ArgumentHelp("Event time of the first event (RFC 3339).", valueName: "rfc3339"))
+    @Option(help: ArgumentHelp(
+        "Event time of the first event (RFC 3339); with --scenario, the start of the period.",
+        valueName: "rfc3339"))
     var start: String = "2024-03-01T00:00:00Z"
 
     @Option(help: ArgumentHelp(

@@ -372,9 +372,9 @@ struct CustomerScript {
         return t
     }
 
-    /// The first time from `t` on (within a day) that falls between 07:00 and 23:00 in
-    /// the customer's zone, at a random local hour; never earlier than `t`, so a delay
-    /// before it still holds.
+    /// A random time of day between 07:00 and 23:00 in the customer's zone: the first
+    /// moment with that clock time at or after `t` (so within 24 hours of it). Never
+    /// earlier than `t`, so a delay before it still holds.
     private mutating func daytime(_ t: Int64) -> Int64 {
         let dayStart = t - ((t % Self.day) + Self.day) % Self.day
         let localHour = Int64(7 + rng.below(16))

@@ -1,7 +1,7 @@
 import CairnCore
 
-/// The vocabulary of the `journeys` scenario (docs: /VOCAB.md of the scenario pipelines),
-/// compiled once into the JSON byte fragments ``JourneyScenario`` copies into its output.
+/// The vocabulary of the `journeys` scenario (agreed with the scenario pipelines and
+/// described in samples/README.md), compiled once into the JSON byte fragments ``JourneyScenario`` copies into its output.
 ///
 /// The event names, key order and prop values here are a contract with the scenario
 /// pipelines: change them only together with the vocabulary.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `cairn-gen --scenario journeys`: the stream the scenario pipelines are written against
-/// (VOCAB.md). Checks the committed sample against a regeneration, determinism, the exact
+/// (the scenario vocabulary of samples/README.md). Checks the committed sample against a regeneration, determinism, the exact
 /// key order and props of every event type, time order, and that each promised behaviour
 /// occurs at least once.
 @Suite("cairn-gen --scenario journeys", .serialized)
@@ -58,7 +58,7 @@ struct JourneyScenarioTests {
 
     // MARK: Format
 
-    /// Props keys of each event type, in VOCAB order (`sku` only on product pages).
+    /// Props keys of each event type, in vocabulary order (`sku` only on product pages).
     static let propsKeys: [String: [String]] = [
         "signup": ["plan", "source"],
         "app_open": ["os", "version"],
@@ -74,7 +74,7 @@ struct JourneyScenarioTests {
         "erasure_request": ["source"],
     ]
 
-    @Test("every line is one object with the VOCAB keys in order, and every event type occurs")
+    @Test("every line is one object with the vocabulary's keys in order, and every event type occurs")
     func keysInVocabularyOrder() throws {
         let lines = Self.sample
         #expect(lines.count >= 3000 && lines.count <= 8000)

@@ -32,10 +32,15 @@ enum CLI {
         var err: String { String(decoding: stderr, as: UTF8.self) }
     }
 
-    /// Runs `cairn ARGS` in `directory` with `stdin` as standard input; waits for it to end.
-    static func run(_ args: [String], in directory: URL? = nil, stdin: Data? = nil) throws -> Result {
+    /// The `cairn-gen` executable built beside `cairn`.
+    static let generator: URL = binary.deletingLastPathComponent().appendingPathComponent("cairn-gen")
+
+    /// Runs `cairn ARGS` (or `executable ARGS`) in `directory` with `stdin` as standard
+    /// input; waits for it to end.
+    static func run(_ args: [String], in directory: URL? = nil, stdin: Data? = nil,
+                    executable: URL = binary) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = args
         process.currentDirectoryURL = directory ?? repoRoot
         let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()

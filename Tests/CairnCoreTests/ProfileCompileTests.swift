@@ -99,7 +99,7 @@ struct ProfileCompileTests {
             .deletingLastPathComponent().appendingPathComponent("pipelines/cart-recovery.yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
         let spec = try PipelineLoader.load(file: "cart-recovery.yaml", source: text).get()
-        #expect(spec.profile.map(\.name.value) == ["carts_24h", "spend_90d", "open_tickets", "email_ok", "tz"])
-        #expect(try PipelineCompiler.compile(spec).get().profile.count == 5)
+        #expect(spec.profile.map(\.name.value) == ["carts_24h", "spend_90d", "open_tickets", "email_ok", "push_ok", "tz"])
+        #expect(try PipelineCompiler.compile(spec).get().profile.count == 6)
     }
 }

@@ -150,9 +150,9 @@ extension ExprCompilation {
             return constant(.timestamp(ns), .timestamp)
         }
         if function == .toDuration, case .string(let text)? = arguments[0].literal {
-            guard let ns = CELTime.parseDuration(String(decoding: text, as: UTF8.self)) else {
-                return report("invalid duration '\(String(decoding: text, as: UTF8.self))'", nodes[0].range,
-                              hint: "write a duration such as '1h30m', '90s' or '1.5s' (units h, m, s, ms, us, ns)")
+            let written = String(decoding: text, as: UTF8.self)
+            guard let ns = CELTime.parseDuration(written) else {
+                return report("invalid duration '\(written)'", nodes[0].range, hint: Self.durationHint(written))
             }
             return constant(.duration(ns), .duration)
         }
@@ -241,5 +241,17 @@ extension ExprCompilation {
         operands += [kind.rawValue, range.index, slot, bodies[0].index, bodies.count > 1 ? bodies[1].index : -1]
         let type: ExprType = [.map, .mapFiltered, .filter].contains(kind) ? .list : .bool
         return Compiled(index: emit(ProgramInstruction(.macro, 0, start)), type: type)
+    }
+}
+
+extension ExprCompilation {
+    /// The hint for a `duration("...")` literal CEL cannot read; days and weeks, which pipeline
+    /// durations have and CEL's do not, are spelled out in hours.
+    static func durationHint(_ written: String) -> String {
+        let general = "write a duration such as '1h30m', '90s' or '1.5s' (units h, m, s, ms, us, ns)"
+        guard let unit = written.last, unit == "d" || unit == "w",
+              let count = Int(written.dropLast()), count > 0, count <= 100_000 else { return general }
+        let hours = count * (unit == "d" ? 24 : 168)
+        return "CEL durations have no \(unit == "d" ? "days" : "weeks"): write '\(hours)h' for \(written)"
     }
 }

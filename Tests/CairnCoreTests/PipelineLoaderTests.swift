@@ -727,6 +727,22 @@ struct PipelineSchemaTests {
         #expect(w?.column == at.column)
     }
 
+    @Test("an exit that every goal event precedes is a warning, unless the goal continues or has a window")
+    func goalHidesExit() {
+        let exit = "    exit: type == \"buy\" && event.cart == journey.key"
+        let hidden = language(pipeline(journey: exit + "\n    goal: { when: type==\"buy\" }"))
+        #expect(hidden.errors == [])
+        #expect(hidden.warnings.map(\.message) == ["'exit' of journey 'j' can never fire: its goal ends the instance first"])
+        #expect(hidden.warnings.first?.line == 10 && hidden.warnings.first?.column == 11)
+        for goal in ["goal: { when: type == \"buy\", continue: true }", "goal: { when: type == \"buy\", within: 7d }",
+                     "goal: { when: type == \"buy\" && event.total > 9.0 }", "goal: { when: type == \"other\" }"] {
+            #expect(language(pipeline(journey: exit + "\n    " + goal)).warnings == [], "\(goal)")
+        }
+        #expect(PipelineLoader.implies("a && (b || c) && d", "d && a"))
+        #expect(!PipelineLoader.implies("a || b", "a"))
+        #expect(!PipelineLoader.implies("a &&", "a"))
+    }
+
     @Test("a constant entry is a warning that still lets the pipeline run")
     func constantEntry() throws {
         let source = pipeline().replacingOccurrences(of: "entry: type == \"a\"", with: "entry: 1 + 1 == 2")

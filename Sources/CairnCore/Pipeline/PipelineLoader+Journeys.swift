@@ -58,6 +58,11 @@ extension PipelineLoader {
             if let node = map["goal"] {
                 goal = goalSpec(node, "'goal' of \(label)")
             }
+            if let exit, let goal, !goal.continues, goal.within == nil, Self.implies(exit.text, goal.when.text) {
+                warning(at: exit.location, "'exit' of \(label) can never fire: its goal ends the instance first",
+                        length: width(String(exit.text.prefix { $0 != "\n" })),
+                        hint: "the goal is checked before the exit, and every event that meets the exit meets the goal; add 'continue: true' to the goal if the exit should end the instance")
+            }
             var priority: Located<Int>?
             if let node = map["priority"] {
                 priority = integer(node, "'priority' of \(label)", in: -1_000_000...1_000_000)
@@ -166,5 +171,20 @@ extension PipelineLoader {
         }
         guard let when else { return nil }
         return HoldSpec(when: when, mode: mode, max: max)
+    }
+
+    /// Whether condition `a` can only hold where `b` does, as far as their text shows: every
+    /// `&&` conjunct of `b` is a conjunct of `a` (so `type == "purchase" && x` implies
+    /// `type == "purchase"`). False when either does not parse, or `b` is a literal.
+    static func implies(_ a: String, _ b: String) -> Bool {
+        guard case .success(let x) = ExprParser.parse(a), case .success(let y) = ExprParser.parse(b) else { return false }
+        // A constant is reported as constant already.
+        if case .literal = y.kind { return false }
+        func conjuncts(_ node: ExprNode) -> [String] {
+            if case .binary(.and, let l, let r, _) = node.kind { return conjuncts(l) + conjuncts(r) }
+            return [node.description]
+        }
+        let have = Set(conjuncts(x))
+        return conjuncts(y).allSatisfy(have.contains)
     }
 }

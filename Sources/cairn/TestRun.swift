@@ -18,6 +18,8 @@ struct TestRun {
     var failures: [TestFailure] = []
     /// Whether an input file could not be read.
     var unreadable = false
+    /// Whether the run finished (and its records can be compared and recorded).
+    var completed = false
 
     init(test: PipelineTest, file: String, pipeline: (path: String, compiled: CompiledPipeline, fingerprint: UInt64)) {
         self.test = test
@@ -64,13 +66,13 @@ struct TestRun {
             }
         } catch let failure as PipelineRun.Failure {
             fail(at: test.location, failure.message)
-            if failure.status == .ioError { unreadable = true }
             return
         } catch {
             fail(at: test.location, "the state cannot be read back: \(error)")
             return
         }
         records = run.records.map { JSONTree.parse(Array($0.utf8)) ?? .string($0) }
+        completed = true
         compare(run)
     }
 
@@ -202,9 +204,9 @@ struct TestRun {
     // MARK: - Update
 
     /// Whether `--update` has something to rewrite: a failing `records` or `profiles`, or a
-    /// test without `expect` (its records are recorded).
+    /// test without `expect` (its records are recorded), of a run that finished.
     var needsUpdate: Bool {
-        test.expect.location == nil || failures.contains { $0.part != .other }
+        completed && (test.expect.location == nil || failures.contains { $0.part != .other })
     }
 
     /// Rewrites the test's `records` and `profiles` in `editor` from what the run gave;

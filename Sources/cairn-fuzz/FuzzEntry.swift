@@ -2,7 +2,7 @@
 //
 // Built by fuzz/run with `swift build --sanitize fuzzer --sanitize address -Xswiftc -DCAIRN_FUZZ`:
 // libFuzzer then supplies `main` and calls `LLVMFuzzerTestOneInput`, and CAIRN_FUZZ_TARGET
-// (`expr` or `pipeline`) says which target runs. In an ordinary build (`swift build`,
+// (`expr`, `pipeline` or `tests`) says which target runs. In an ordinary build (`swift build`,
 // `swift test`) the same checks are a replay tool instead, for a crash found earlier:
 //
 //     .build/debug/cairn-fuzz pipeline fuzz/crashes/pipeline-*
@@ -17,12 +17,13 @@ import Darwin
 
 /// One fuzz target: any bytes in, checks of what the code under test promises.
 enum FuzzTarget: String, CaseIterable {
-    case expr, pipeline
+    case expr, pipeline, tests
 
     func run(_ bytes: UnsafeBufferPointer<UInt8>) {
         switch self {
         case .expr: ExprFuzz.run(bytes)
         case .pipeline: PipelineFuzz.run(bytes)
+        case .tests: TestFileFuzz.run(bytes)
         }
     }
 }
@@ -59,7 +60,7 @@ struct FuzzReplay {
         let args = Array(CommandLine.arguments.dropFirst())
         guard let first = args.first, let target = FuzzTarget(rawValue: first), args.count > 1 else {
             complain("""
-                usage: cairn-fuzz expr|pipeline FILE...
+                usage: cairn-fuzz expr|pipeline|tests FILE...
                 Replays inputs through a fuzz target. To fuzz, use fuzz/run (it builds this
                 target with --sanitize fuzzer and -DCAIRN_FUZZ).
 

@@ -155,6 +155,13 @@ struct PipelineTestFileTests {
         #expect(errors("tests:\n  - { name: a, events: [], expect: { profiles: { c-1: 3 } } }\n") ==
                 ["2:55: the profile of 'c-1' must be a mapping of fields to values, or null, not a single value"])
         #expect(errors("tests: [\n") .first?.hasPrefix("2:1: invalid YAML") == true)
+        #expect(errors("name: p\njourneys: []\n") == ["1:1: this is a pipeline, not a test file"])
+        guard case .failure(let e) = PipelineLoader.load(file: "a.test.yaml", source: "pipeline: a.yaml\ntests: []\n") else {
+            Issue.record("a test file loads as a pipeline")
+            return
+        }
+        #expect(e.diagnostics.map(\.message) == ["this is a test file, not a pipeline"])
+        #expect(e.diagnostics.first?.hint == "run its tests with: cairn test a.test.yaml")
     }
 
     // MARK: - Matching

@@ -54,6 +54,11 @@ public struct PipelineLoader {
     mutating func load() -> PipelineSpec? {
         guard let root = composeDocument(empty: "pipeline file is empty",
                                          hint: "a pipeline needs at least 'name', 'events' and 'journeys'") else { return nil }
+        if case .mapping(let map) = root, map["tests"] != nil, map["journeys"] == nil {
+            error(at: location(root), "this is a test file, not a pipeline",
+                  hint: "run its tests with: cairn test \(file)")
+            return nil
+        }
         guard let top = mapping(root, "the pipeline", allowed: Self.topLevelKeys) else { return nil }
 
         // Format 1 is the only one; without 'cairn' a file is format 1.

@@ -97,6 +97,7 @@ extension PipelineLoader {
     mutating func testFile() -> PipelineTestFile? {
         guard let root = composeDocument(empty: "test file is empty",
                                          hint: "a test file needs 'tests', a list of tests (docs/testing.md)"),
+              !isPipeline(root),
               let top = mapping(root, "the test file", allowed: Self.testFileKeys) else { return nil }
         var pipeline: Located<String>?
         if let node = top["pipeline"] {
@@ -122,6 +123,14 @@ extension PipelineLoader {
             tests.append(test)
         }
         return PipelineTestFile(file: file, source: source, pipeline: pipeline, tests: tests)
+    }
+
+    /// Whether `root` is a pipeline rather than a test file (reported).
+    mutating func isPipeline(_ root: Node) -> Bool {
+        guard case .mapping(let map) = root, map["journeys"] != nil, map["tests"] == nil else { return false }
+        error(at: location(root), "this is a pipeline, not a test file",
+              hint: "its tests go in a file of their own beside it, NAME.test.yaml (docs/testing.md)")
+        return true
     }
 
     /// The file's one YAML document, or nil with the problem reported.

@@ -92,14 +92,17 @@ extension ProfileEngine {
         let base = payload + f.offset
         let b = f.buckets
         // Ring positions whose buckets the window covers at `at`.
-        let kL = f.windowed ? Self.bucket(latest(payload), f.bucketNanos) : 0
-        let kC = f.windowed ? Self.bucket(at, f.bucketNanos) : 0
-        /// Calls `body` with the position of every covered bucket.
+        let kL = f.windowed ? bucket(index, latest(payload)) : 0
+        let kC = f.windowed ? bucket(index, at) : 0
+        /// Calls `body` with the position of every covered bucket, latest first.
         func covered(_ body: (Int) -> Void) {
-            var k = kL
-            while k > kC - Int64(b), k > kL - Int64(b) {
-                body(Self.position(k, b))
-                k -= 1
+            // Buckets kL, kL - 1, ... down to past both kC - B and kL - B (kC >= kL).
+            let n = min(kL &- kC &+ Int64(b), Int64(b))
+            guard n > 0 else { return }
+            var p = position(index, kL)
+            for _ in 0..<Int(n) {
+                body(p)
+                p = p == 0 ? b - 1 : p - 1
             }
         }
         switch f.kind {
@@ -150,7 +153,7 @@ extension ProfileEngine {
         case .last:
             guard ValueCell.isSet(base) else { return .defaultValue }
             if f.windowed {
-                let k = Self.bucket(base.load(fromByteOffset: ValueCell.size, as: Int64.self), f.bucketNanos)
+                let k = bucket(index, base.load(fromByteOffset: ValueCell.size, as: Int64.self))
                 guard k > kC - Int64(b) else { return .defaultValue }
             }
             return .cell(base)

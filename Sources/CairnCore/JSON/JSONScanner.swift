@@ -289,7 +289,7 @@ public struct JSONScanner: Sendable {
     /// the edges of `node`; on return `p` is just after the colon.
     ///
     /// On error `p` is the offset to report (the opening quote for an unterminated key).
-    @inline(__always)
+    @_transparent
     static func parseKey(
         _ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, trie: FieldTrie, node: Int32,
         values: UnsafeMutablePointer<ScannedValue>, valueNode: inout Int32, valueField: inout Int32

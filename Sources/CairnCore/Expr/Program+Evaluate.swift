@@ -82,6 +82,20 @@ extension ProgramStorage {
         return false
     }
 
+    /// False when `matches` would be false on the leftmost conjunct alone, a field or `type`
+    /// equal to a string literal that the event's plain string fails (`type == "purchase"`
+    /// for a page view), so that the caller may skip what the condition guards; true
+    /// otherwise.
+    ///
+    /// - Complexity: O(length of the literal); no evaluation.
+    @inline(__always)
+    func mayMatch(_ activation: Activation) -> Bool {
+        var node = nodes[Int(root)]
+        while node.op == .and { node = nodes[Int(node.a)] }
+        guard node.op == .variableEqualString || node.op == .fieldEqualString else { return true }
+        return quickTruth(node, activation) != 0
+    }
+
     /// What `node` evaluates to, when that is plainly `bool(false)` (0) or `bool(true)` (1);
     /// -1 when it takes an evaluation to tell.
     @inline(__always)

@@ -142,8 +142,10 @@ public final class ProfileEngine {
         let now = fresh ? t : max(previous, t)
         var i = 0
         while i < fields.count {
-            try applyField(i, payload: payload, time: t, latest: now,
-                           activation: activation, scratch: scratch)
+            if mayApply(i, activation) {
+                try applyField(i, payload: payload, time: t, latest: now,
+                               activation: activation, scratch: scratch)
+            }
             i += 1
         }
         store.markDirty(payload)
@@ -298,6 +300,22 @@ public final class ProfileEngine {
     @inline(__always)
     private func matches(_ program: Unmanaged<ProgramStorage>, _ activation: Activation, _ scratch: EvalScratch) -> Bool {
         program._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
+    }
+
+    /// False when field `index` is sure to ignore the event: its condition (a count's value
+    /// and `minus`, another kind's `where`) starts with `type == "..."` (or a field equal to a
+    /// string) that the event fails, so `applyField` would return without a change.
+    /// Most fields count one type of event: this spares them the call for all the others.
+    @inline(__always)
+    private func mayApply(_ index: Int, _ activation: Activation) -> Bool {
+        let rf = fields.baseAddress! + index
+        if rf.pointee.layout.kind == .count {
+            if let p = rf.pointee.value, p._withUnsafeGuaranteedRef({ $0.mayMatch(activation) }) { return true }
+            if let p = rf.pointee.minus, p._withUnsafeGuaranteedRef({ $0.mayMatch(activation) }) { return true }
+            return false
+        }
+        if let p = rf.pointee.filter { return p._withUnsafeGuaranteedRef { $0.mayMatch(activation) } }
+        return true
     }
 
     private func applyField(

@@ -92,8 +92,9 @@ extension ProfileEngine {
         let base = payload + f.offset
         let b = f.buckets
         // Ring positions whose buckets the window covers at `at`.
-        let kL = f.windowed ? bucket(index, latest(payload)) : 0
-        let kC = f.windowed ? bucket(index, at) : 0
+        let latestTime = latest(payload)
+        let kL = f.windowed ? bucket(index, latestTime) : 0
+        let kC = f.windowed && at != latestTime ? bucket(index, at) : kL
         /// Calls `body` with the position of every covered bucket, latest first.
         func covered(_ body: (Int) -> Void) {
             // Buckets kL, kL - 1, ... down to past both kC - B and kL - B (kC >= kL).
@@ -108,8 +109,19 @@ extension ProfileEngine {
         switch f.kind {
         case .count:
             if !f.windowed { return .int(base.load(as: Int64.self)) }
+            // At most 4096 Int32 buckets: the sum cannot overflow.
             var n: Int64 = 0
-            covered { n += Int64(base.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+            if kC == kL {
+                // The whole ring is covered (the usual case, a load as of the latest event):
+                // an integer sum does not depend on the order, so no positions are needed.
+                var p = 0
+                while p < b {
+                    n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
+                    p &+= 1
+                }
+                return .int(n)
+            }
+            covered { n &+= Int64(base.load(fromByteOffset: 4 &* $0, as: Int32.self)) }
             return .int(n)
         case .sum, .avg:
             var total = f.intSum ? Resolved.int(0) : .double(0)

@@ -28,9 +28,31 @@ extension ProfileEngine {
             }
             return
         }
+        let asOfLatest = at == latest(payload)
         var i = 0
         while i < fields.count {
-            if needed[i] { values[i] = value(of: i, resolve(i, payload, at: at)) }
+            if needed[i] {
+                let f = fields[i].layout
+                if f.kind == .count && asOfLatest {
+                    // As `resolve` counts, without its detour through `Resolved`: unwindowed,
+                    // the total; windowed as of the latest event, the whole ring (at most
+                    // 4096 Int32 buckets: no overflow, and an integer sum in any order).
+                    let base = payload + f.offset
+                    if f.windowed {
+                        var n: Int64 = 0
+                        var p = 0
+                        while p < f.buckets {
+                            n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
+                            p &+= 1
+                        }
+                        values[i] = .int(n)
+                    } else {
+                        values[i] = .int(base.load(as: Int64.self))
+                    }
+                } else {
+                    values[i] = value(of: i, resolve(i, payload, at: at))
+                }
+            }
             i += 1
         }
     }

@@ -19,10 +19,12 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // SSE2 byte classification for the JSON scanner (header-only, inlined into Swift).
+        .target(name: "CCairnSIMD", path: "Sources/CCairnSIMD"),
         // The engine: no ArgumentParser, no printing, no exit.
         .target(
             name: "CairnCore",
-            dependencies: ["CZstd", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CZstd", "CCairnSIMD", .product(name: "Yams", package: "Yams")],
             // Release builds skip the dynamic exclusivity checks on class properties: on the
             // per-event path (framer, scratch arena) they cost more than the work they guard.
             // Debug builds and the tests keep them.

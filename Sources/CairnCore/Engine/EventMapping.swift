@@ -62,6 +62,17 @@ public struct EventMapping: Sendable {
         _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafePointer<ScannedValue>,
         scratch: UnsafeMutableRawBufferPointer
     ) -> Mapped {
+        var days = EventTime.DayCache()
+        return map(line, outcome: outcome, values: values, scratch: scratch, days: &days)
+    }
+
+    /// `map`, keeping the date of the time it parses in `days` for the next event (see
+    /// `EventTime.parseRFC3339(_:days:)`).
+    @inline(__always)
+    public func map(
+        _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafePointer<ScannedValue>,
+        scratch: UnsafeMutableRawBufferPointer, days: inout EventTime.DayCache
+    ) -> Mapped {
         switch outcome {
         case .event: break
         case .notObject(let kind): return .bad(.notObject(kind))
@@ -75,7 +86,7 @@ public struct EventMapping: Sendable {
             return .bad(.invalid(.customer, customer.kind))
         }
         guard time.isPresent else { return .bad(.missing(.time)) }
-        guard let ns = eventTime(time, line, scratch: scratch) else {
+        guard let ns = eventTime(time, line, scratch: scratch, days: &days) else {
             if timeFormat == .rfc3339, time.kind == .string, !time.hasEscapes,
                EventTime.isOutOfRange(UnsafeRawBufferPointer(rebasing: line[Int(time.start)..<Int(time.end)])) {
                 return .bad(.timeOutOfRange)
@@ -88,7 +99,10 @@ public struct EventMapping: Sendable {
     }
 
     @inline(__always)
-    func eventTime(_ value: ScannedValue, _ line: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Int64? {
+    func eventTime(
+        _ value: ScannedValue, _ line: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
+        days: inout EventTime.DayCache
+    ) -> Int64? {
         let span = UnsafeRawBufferPointer(rebasing: line[Int(value.start)..<Int(value.end)])
         switch timeFormat {
         case .rfc3339:
@@ -97,7 +111,7 @@ public struct EventMapping: Sendable {
                 let n = JSONString.unescape(span, into: scratch) ?? 0
                 return EventTime.parseRFC3339(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             }
-            return EventTime.parseRFC3339(span)
+            return EventTime.parseRFC3339(span, days: &days)
         case .epochSeconds:
             guard value.kind == .number else { return nil }
             return EventTime.parseEpochSeconds(span)

@@ -41,7 +41,8 @@ public final class RunState {
         if pipeline.profile.isEmpty {
             profile = nil
         } else {
-            let engine = ProfileEngine(pipeline: pipeline.profile, layout: layout, store: store)
+            let engine = ProfileEngine(pipeline: pipeline.profile, layout: layout, store: store,
+                                       typeField: pipeline.typeField)
             engine.resume(clock: checkpoint.clock ?? .min, sweepCursor: checkpoint.sweepCursor)
             profile = engine
         }

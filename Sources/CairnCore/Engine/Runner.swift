@@ -61,6 +61,8 @@ public final class Runner {
     private var sourceIndex: Int32 = 0
     /// Scans a checkpoint's buffered lines again when a run resumes.
     private let scanner: JSONScanner
+    /// The date of the last event time parsed (see `EventTime.parseRFC3339(_:days:)`).
+    private var days = EventTime.DayCache()
 
     public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?,
                 state: RunState? = nil) {
@@ -457,7 +459,7 @@ public final class Runner {
         number: Int, offset: Int64
     ) throws(EventFailure) -> Admission {
         let ns: Int64
-        switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch) {
+        switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch, days: &days) {
         case .event(let time): ns = time
         case .bad(let problem): return .bad(problem)
         }

@@ -48,28 +48,80 @@ extension ProgramStorage {
 
     /// Only `bool(true)` matches.
     ///
-    /// The commonest condition, a field or `type` equal to a literal (`type == "purchase"`),
-    /// is decided here without setting up an evaluation when the value is a plain string; so
-    /// is the failure of a conjunction that starts with one (`type == "purchase" && ...`),
-    /// since a false operand makes `&&` false whatever the others are, errors included.
+    /// The commonest conditions are decided here without setting up an evaluation: a
+    /// conjunction (`&&`, or a single condition) whose conjuncts along its left spine are a
+    /// field or `type` equal to a literal (`type == "purchase"`) with a plain string value, or
+    /// a profile field holding an int compared with `==` or `!=` to an int literal
+    /// (`profile.views_7d == 20`). One such conjunct that is false makes the conjunction false,
+    /// whatever the others are, errors included (`&&` in CEL is commutative that way); all of
+    /// them true makes it true. Anything else is evaluated.
     @inline(__always)
     func matches(_ activation: Activation, scratch: EvalScratch) -> Bool {
-        let top = nodes[Int(root)]
-        var node = top
-        while node.op == .and { node = nodes[Int(node.a)] }
-        if node.op == .variableEqualString || node.op == .fieldEqualString {
-            let scanned = activation.fields[Int(node.a)]
-            if scanned.kind == .string && !scanned.hasEscapes {
-                let count = Int(scanned.end &- scanned.start)
-                // SAFETY: the scanner's span lies in the line; the literal in the program's bytes.
-                let equal = count == Int(node.c) && (count == 0 || memcmp(
-                    activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count) == 0)
-                if !equal { return false }
-                if top.op != .and { return true }
+        var node = nodes[Int(root)]
+        var decided = true
+        while true {
+            let leaf = node.op == .and ? nodes[Int(node.b)] : node
+            switch quickTruth(leaf, activation) {
+            case 0: return false
+            case 1: break
+            default: decided = false
+            }
+            guard node.op == .and else { break }
+            node = nodes[Int(node.a)]
+            if node.op != .and {
+                switch quickTruth(node, activation) {
+                case 0: return false
+                case 1: break
+                default: decided = false
+                }
+                break
             }
         }
+        if decided { return true }
         if case .bool(true) = evaluate(activation, scratch: scratch) { return true }
         return false
+    }
+
+    /// False when `matches` would be false on the leftmost conjunct alone, a field or `type`
+    /// equal to a string literal that the event's plain string fails (`type == "purchase"`
+    /// for a page view), so that the caller may skip what the condition guards; true
+    /// otherwise.
+    ///
+    /// - Complexity: O(length of the literal); no evaluation.
+    @inline(__always)
+    func mayMatch(_ activation: Activation) -> Bool {
+        var node = nodes[Int(root)]
+        while node.op == .and { node = nodes[Int(node.a)] }
+        guard node.op == .variableEqualString || node.op == .fieldEqualString else { return true }
+        return quickTruth(node, activation) != 0
+    }
+
+    /// What `node` evaluates to, when that is plainly `bool(false)` (0) or `bool(true)` (1);
+    /// -1 when it takes an evaluation to tell.
+    @inline(__always)
+    func quickTruth(_ node: ProgramInstruction, _ activation: Activation) -> Int {
+        switch node.op {
+        case .variableEqualString, .fieldEqualString:
+            let scanned = activation.fields[Int(node.a)]
+            guard scanned.kind == .string && !scanned.hasEscapes else { return -1 }
+            let count = Int(scanned.end &- scanned.start)
+            // SAFETY: the scanner's span lies in the line; the literal in the program's bytes.
+            let equal = count == Int(node.c) && (count == 0 || memcmp(
+                activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count) == 0)
+            return equal ? 1 : 0
+        case .equal, .notEqual:
+            guard let profile = activation.profileValues else { return -1 }
+            var field = nodes[Int(node.a)]
+            var literal = nodes[Int(node.b)]
+            if field.op == .constant { swap(&field, &literal) }
+            guard field.op == .profile, literal.op == .constant,
+                  case .int(let held) = profile[Int(field.a)],
+                  case .int(let wanted) = constants[Int(literal.a)] else { return -1 }
+            // As `Evaluator.equal` compares two ints.
+            return (held == wanted) == (node.op == .equal) ? 1 : 0
+        default:
+            return -1
+        }
     }
 }
 

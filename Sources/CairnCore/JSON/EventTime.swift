@@ -43,21 +43,75 @@ public enum EventTime {
     ///   nanosecond range.
     /// - Complexity: O(n), no allocation.
     public static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        let n = bytes.count
-        guard n >= 20, let raw = bytes.baseAddress else { return nil }
+        guard bytes.count >= 20, let raw = bytes.baseAddress else { return nil }
         let b = raw.assumingMemoryBound(to: UInt8.self)
+        guard let days = civilDays(b) else { return nil }
+        return instant(b, count: bytes.count, days: days)
+    }
+
+    /// The date of the last timestamp `parseRFC3339(_:days:)` read: its first ten bytes
+    /// (`YYYY-MM-DD`) and their day number.
+    public struct DayCache: Sendable {
+        var head: UInt64 = 0
+        var tail: UInt16 = 0
+        var days = 0
+        var valid = false
+
+        public init() {}
+    }
+
+    /// `parseRFC3339(_:)`, with the date taken from `cache` when the text starts with the
+    /// same ten bytes as the last one read: events come in time order, so nearly all share
+    /// their date with the one before, and its validation and day number are done once.
+    ///
+    /// - Complexity: O(n), no allocation.
+    @inline(__always)
+    public static func parseRFC3339(_ bytes: UnsafeRawBufferPointer, days cache: inout DayCache) -> Int64? {
+        guard bytes.count >= 20, let raw = bytes.baseAddress else { return nil }
+        // SAFETY: at least 20 readable bytes; unaligned loads.
+        let head = raw.loadUnaligned(as: UInt64.self)
+        let tail = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let b = raw.assumingMemoryBound(to: UInt8.self)
+        if !(cache.valid && cache.head == head && cache.tail == tail) {
+            guard let days = civilDays(b) else { return nil }
+            cache = DayCache()
+            cache.head = head
+            cache.tail = tail
+            cache.days = days
+            cache.valid = true
+        }
+        return instant(b, count: bytes.count, days: cache.days)
+    }
+
+    /// The day number of a valid `YYYY-MM-DD` at `b` (year 0001...9999, a day of its month),
+    /// or nil.
+    ///
+    /// - Precondition: ten bytes are readable at `b`.
+    @inline(__always)
+    static func civilDays(_ b: UnsafePointer<UInt8>) -> Int? {
         @inline(__always) func digit(_ i: Int) -> Int { let d = b[i] &- 0x30; return d < 10 ? Int(d) : -1000 }
         @inline(__always) func two(_ i: Int) -> Int { digit(i) * 10 + digit(i + 1) }
         let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
         let month = two(5)
         let day = two(8)
+        guard b[4] == 0x2D, b[7] == 0x2D,
+            year >= 1, month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month)
+        else { return nil }
+        return daysFromCivil(year, month, day)
+    }
+
+    /// The rest of an RFC 3339 timestamp of `n` bytes at `b` after a valid date of day number
+    /// `days`: `THH:MM:SS[.fraction](Z|z|+HH:MM|-HH:MM)`, as nanoseconds, or nil.
+    @inline(__always)
+    static func instant(_ b: UnsafePointer<UInt8>, count n: Int, days: Int) -> Int64? {
+        @inline(__always) func digit(_ i: Int) -> Int { let d = b[i] &- 0x30; return d < 10 ? Int(d) : -1000 }
+        @inline(__always) func two(_ i: Int) -> Int { digit(i) * 10 + digit(i + 1) }
         let hour = two(11)
         let minute = two(14)
         let second = two(17)
         let separator = b[10]
-        guard b[4] == 0x2D, b[7] == 0x2D, separator == 0x54 || separator == 0x74 || separator == 0x20,
+        guard separator == 0x54 || separator == 0x74 || separator == 0x20,
             b[13] == 0x3A, b[16] == 0x3A,
-            year >= 1, month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month),
             hour >= 0, hour < 24, minute >= 0, minute < 60, second >= 0, second < 60
         else { return nil }
 
@@ -95,7 +149,6 @@ public enum EventTime {
         }
         guard i == n else { return nil }
 
-        let days = daysFromCivil(year, month, day)
         let seconds = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
         // Before the epoch, count from the next whole second down, so that the earliest
         // representable instant (-9223372036.854775808 s) does not overflow on the way.

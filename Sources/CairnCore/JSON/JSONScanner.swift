@@ -289,7 +289,7 @@ public struct JSONScanner: Sendable {
     /// the edges of `node`; on return `p` is just after the colon.
     ///
     /// On error `p` is the offset to report (the opening quote for an unterminated key).
-    @inline(__always)
+    @_transparent
     static func parseKey(
         _ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, trie: FieldTrie, node: Int32,
         values: UnsafeMutablePointer<ScannedValue>, valueNode: inout Int32, valueField: inout Int32
@@ -309,7 +309,52 @@ public struct JSONScanner: Sendable {
         p += 1
         valueNode = -1
         valueField = -1
-        if node >= 0 {
+        /// The key is `edge`'s: its value is on an interned path.
+        @inline(__always) func found(_ edge: FieldTrie.Edge) {
+            let child = trie.nodes[Int(edge.node)]
+            valueNode = edge.node
+            valueField = child.field
+            // Last duplicate wins wholesale: forget what an earlier one left below.
+            var d = Int(child.firstDescendant)
+            let dEnd = d + Int(child.descendantCount)
+            while d < dEnd {
+                values[Int(trie.descendants[d])] = .absent
+                d &+= 1
+            }
+        }
+        if node >= 0 && !escapes {
+            // The usual key: looked up by its signature in the node's table of edges.
+            let parent = trie.nodes[Int(node)]
+            let mask = Int(parent.tableMask)
+            let word: UInt64
+            if end - keyStart >= 8 {
+                // SAFETY: eight readable bytes at `keyStart` (checked); unaligned load.
+                word = UInt64(littleEndian: UnsafeRawPointer(keyStart).loadUnaligned(as: UInt64.self))
+            } else {
+                var w: UInt64 = 0
+                var i = 0
+                while i < min(keyCount, 8) {
+                    w |= UInt64(keyStart[i]) << UInt64(8 &* i)
+                    i &+= 1
+                }
+                word = w
+            }
+            let signature = FieldTrie.signature(word: word, count: keyCount)
+            let table = trie.table + Int(parent.tableStart)
+            var h = FieldTrie.slot(signature) & mask
+            while mask >= 0 {
+                let edge = table[h]
+                if edge < 0 { break }
+                let candidate = trie.edges[Int(edge)]
+                if candidate.signature == signature && Int(candidate.keyCount) == keyCount
+                    && (keyCount <= 8 || bytesEqual(keyStart + 8, trie.keys + Int(candidate.keyStart) + 8, keyCount &- 8))
+                {
+                    found(candidate)
+                    break
+                }
+                h = (h &+ 1) & mask
+            }
+        } else if node >= 0 {
             let parent = trie.nodes[Int(node)]
             var edge = Int(parent.firstEdge)
             let edgeEnd = edge + Int(parent.edgeCount)
@@ -326,16 +371,7 @@ public struct JSONScanner: Sendable {
                         && bytesEqual(keyStart, segment, keyCount)
                 }
                 if matches {
-                    let child = trie.nodes[Int(candidate.node)]
-                    valueNode = candidate.node
-                    valueField = child.field
-                    // Last duplicate wins wholesale: forget what an earlier one left below.
-                    var d = Int(child.firstDescendant)
-                    let dEnd = d + Int(child.descendantCount)
-                    while d < dEnd {
-                        values[Int(trie.descendants[d])] = .absent
-                        d &+= 1
-                    }
+                    found(candidate)
                     break
                 }
                 edge &+= 1

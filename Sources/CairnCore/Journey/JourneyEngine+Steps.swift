@@ -3,13 +3,15 @@ extension JourneyEngine {
 
     /// An event matched journey `j`'s entry: starts an instance if the re-entry rules allow.
     func enter(journey j: Int, customer: Customer, context: Activation) {
-        let journey = journeys[j]
+        // Through a pointer: a copy of the journey would retain and release each of its arrays
+        // and programs (about 1,400 instructions per entry).
+        let journey = UnsafePointer(journeys.baseAddress! + j)
         let t = context.eventTime
         // The key, as text (see `appendKey`); none (an error, a missing field, null) means no
         // entry.
         let keyStart = work.bytes.count
         var keyCount = 0
-        if let key = journey.key {
+        if let key = journey.pointee.key {
             guard appendKey(key, context) else { return }
             keyCount = work.bytes.count - keyStart
             if keyCount == 0 || keyCount > StateStore.maxKeyLength {
@@ -30,13 +32,13 @@ extension JourneyEngine {
             inJourney += 1
             if work.instances[k].keyCount == keyCount && work.keyHash(k) == keyHash { running += 1 }
         }
-        var memo = work.memoIndex(journeyHash: journey.nameHash, keyHash: keyHash)
-        if let m = memo, !memoNeeded(work.memos[m], rules: journey.reentry, running: running > 0, at: t) {
+        var memo = work.memoIndex(journeyHash: journey.pointee.nameHash, keyHash: keyHash)
+        if let m = memo, !memoNeeded(work.memos[m], rules: journey.pointee.reentry, running: running > 0, at: t) {
             // A memory no rule needs any more is forgotten before it could count.
             work.memos.remove(at: m)
             memo = nil
         }
-        switch journey.reentry.mode {
+        switch journey.pointee.reentry.mode {
         case .never where memo != nil || running > 0: return refuse()
         case .afterExit where running > 0: return refuse()
         default: break
@@ -46,24 +48,24 @@ extension JourneyEngine {
             return refuse()
         }
         if let m = memo {
-            if let cooldown = journey.reentry.cooldown,
+            if let cooldown = journey.pointee.reentry.cooldown,
                t.subtractingReportingOverflow(work.memos[m].lastEntry).partialValue < cooldown {
                 return refuse()
             }
-            if let max = journey.reentry.max, Int(work.memos[m].entries) >= max { return refuse() }
+            if let max = journey.pointee.reentry.max, Int(work.memos[m].entries) >= max { return refuse() }
         }
         let number = (memo.map { work.memos[$0].entries } ?? 0) &+ 1
         if let m = memo {
             work.memos[m].entries = number
             work.memos[m].lastEntry = t
         } else {
-            work.memos.append(CustomerJourneys.Memo(journeyHash: journey.nameHash, entries: number, keyHash: keyHash,
+            work.memos.append(CustomerJourneys.Memo(journeyHash: journey.pointee.nameHash, entries: number, keyHash: keyHash,
                                                     lastEntry: t))
         }
         let contextStart = work.bytes.count
         capture(journey: j, context)
         work.instances.append(CustomerJourneys.Instance(
-            journeyHash: journey.nameHash, stepHash: journey.steps[0].nameHash, entries: number, variantHash: 0,
+            journeyHash: journey.pointee.nameHash, stepHash: journey.pointee.steps[0].nameHash, entries: number, variantHash: 0,
             wake: .max, enteredAt: t, journey: j, step: 0, flags: [],
             keyStart: keyStart, keyCount: keyCount, contextStart: contextStart,
             contextCount: work.bytes.count - contextStart, keyHash: keyHash))

@@ -28,9 +28,31 @@ extension ProfileEngine {
             }
             return
         }
+        let asOfLatest = at == latest(payload)
         var i = 0
         while i < fields.count {
-            if needed[i] { values[i] = value(of: i, resolve(i, payload, at: at)) }
+            if needed[i] {
+                let f = fields[i].layout
+                if f.kind == .count && asOfLatest {
+                    // As `resolve` counts, without its detour through `Resolved`: unwindowed,
+                    // the total; windowed as of the latest event, the whole ring (at most
+                    // 4096 Int32 buckets: no overflow, and an integer sum in any order).
+                    let base = payload + f.offset
+                    if f.windowed {
+                        var n: Int64 = 0
+                        var p = 0
+                        while p < f.buckets {
+                            n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
+                            p &+= 1
+                        }
+                        values[i] = .int(n)
+                    } else {
+                        values[i] = .int(base.load(as: Int64.self))
+                    }
+                } else {
+                    values[i] = value(of: i, resolve(i, payload, at: at))
+                }
+            }
             i += 1
         }
     }
@@ -92,21 +114,36 @@ extension ProfileEngine {
         let base = payload + f.offset
         let b = f.buckets
         // Ring positions whose buckets the window covers at `at`.
-        let kL = f.windowed ? Self.bucket(latest(payload), f.bucketNanos) : 0
-        let kC = f.windowed ? Self.bucket(at, f.bucketNanos) : 0
-        /// Calls `body` with the position of every covered bucket.
+        let latestTime = latest(payload)
+        let kL = f.windowed ? bucket(index, latestTime) : 0
+        let kC = f.windowed && at != latestTime ? bucket(index, at) : kL
+        /// Calls `body` with the position of every covered bucket, latest first.
         func covered(_ body: (Int) -> Void) {
-            var k = kL
-            while k > kC - Int64(b), k > kL - Int64(b) {
-                body(Self.position(k, b))
-                k -= 1
+            // Buckets kL, kL - 1, ... down to past both kC - B and kL - B (kC >= kL).
+            let n = min(kL &- kC &+ Int64(b), Int64(b))
+            guard n > 0 else { return }
+            var p = position(index, kL)
+            for _ in 0..<Int(n) {
+                body(p)
+                p = p == 0 ? b - 1 : p - 1
             }
         }
         switch f.kind {
         case .count:
             if !f.windowed { return .int(base.load(as: Int64.self)) }
+            // At most 4096 Int32 buckets: the sum cannot overflow.
             var n: Int64 = 0
-            covered { n += Int64(base.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+            if kC == kL {
+                // The whole ring is covered (the usual case, a load as of the latest event):
+                // an integer sum does not depend on the order, so no positions are needed.
+                var p = 0
+                while p < b {
+                    n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
+                    p &+= 1
+                }
+                return .int(n)
+            }
+            covered { n &+= Int64(base.load(fromByteOffset: 4 &* $0, as: Int32.self)) }
             return .int(n)
         case .sum, .avg:
             var total = f.intSum ? Resolved.int(0) : .double(0)
@@ -150,7 +187,7 @@ extension ProfileEngine {
         case .last:
             guard ValueCell.isSet(base) else { return .defaultValue }
             if f.windowed {
-                let k = Self.bucket(base.load(fromByteOffset: ValueCell.size, as: Int64.self), f.bucketNanos)
+                let k = bucket(index, base.load(fromByteOffset: ValueCell.size, as: Int64.self))
                 guard k > kC - Int64(b) else { return .defaultValue }
             }
             return .cell(base)

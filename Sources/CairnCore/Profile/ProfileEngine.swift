@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Keeps every customer's profile: applies each event to the customer's aggregates in the
 /// state store, and reads the values that expressions see as `profile.NAME`.
 ///
@@ -23,6 +27,8 @@ public final class ProfileEngine {
     let needed: UnsafeMutableBufferPointer<Bool>
     /// Each field's value program (nil in a reader), for the rare value that must be rendered.
     private let valuePrograms: [Program?]
+    /// Per field: the window's bucket that holds the latest time seen (see `bucket(_:_:)`).
+    let clocks: UnsafeMutableBufferPointer<BucketClock>
     /// One value per field, for `Activation.profileValues`.
     public let values: UnsafeMutableBufferPointer<Value>
     /// Text the string, list and map values point into (origin `.variables`).
@@ -37,9 +43,102 @@ public final class ProfileEngine {
         var minus: Unmanaged<ProgramStorage>?
     }
 
+    /// A windowed field's latest bucket: `k = ⌊t / width⌋` for the times in
+    /// `[start, start + width)`, at ring position `position = k mod B`.
+    ///
+    /// Events come in time order and customers' latest events lie close behind them, so
+    /// nearly every time a window is asked about falls in this bucket or the one before:
+    /// their index and ring position come without the two 64-bit divisions (about 40
+    /// cycles each) per field and time that computing them takes.
+    struct BucketClock {
+        var start: Int64 = 0
+        var k: Int64 = 0
+        var position = 0
+    }
+
     /// A runtime for a run: programs from the pipeline.
-    public convenience init(pipeline fields: [CompiledPipeline.ProfileField], layout: ProfileLayout, store: StateStore) {
+    ///
+    /// - Parameter typeField: the pipeline's type field; with it, the fields whose conditions
+    ///   require some `type == "..."` are skipped for events of other types (see `gate`).
+    public convenience init(pipeline fields: [CompiledPipeline.ProfileField], layout: ProfileLayout, store: StateStore,
+                            typeField: FieldID? = nil) {
         self.init(layout: layout, store: store, programs: fields, clock: .min)
+        if let typeField { setGate(fields, typeField: typeField) }
+    }
+
+    /// Which fields an event can change, by its type: the fields (among the first 64) whose
+    /// conditions, a count's value and `minus` or another kind's `where`, all require
+    /// `type == "x"` literals (`Program.requiredTypes`) are applied only to events of those
+    /// types; the others to every event. Literal `k` is `gateBytes[start ..< start + count]`
+    /// of `gateLiterals[k]`, whose mask has the bits of the fields it may change.
+    struct GateLiteral {
+        var start: Int
+        var count: Int
+        var mask: UInt64
+    }
+    private(set) var gateField = -1
+    private(set) var gateLiterals = UnsafeMutableBufferPointer<GateLiteral>(start: nil, count: 0)
+    private(set) var gateBytes = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    /// Bits of the fields every event may change (all fields from the 64th on are too).
+    private(set) var gateAlways: UInt64 = ~0
+
+    private func setGate(_ fields: [CompiledPipeline.ProfileField], typeField: FieldID) {
+        var always: UInt64 = 0
+        var byType: [[UInt8]: UInt64] = [:]
+        for (i, field) in fields.enumerated() where i < 64 {
+            let conditions: [Program?] = field.kind == .count ? [field.value, field.minus] : [field.filter]
+            var types: Set<[UInt8]> = []
+            var any = field.kind != .count && field.filter == nil
+            for condition in conditions.compactMap({ $0 }) where !any {
+                guard let required = condition.requiredTypes(typeField: typeField) else {
+                    any = true
+                    break
+                }
+                types.formUnion(required)
+            }
+            if any {
+                always |= 1 << UInt64(i)
+            } else {
+                for type in types { byType[type, default: 0] |= 1 << UInt64(i) }
+            }
+        }
+        let types = byType.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        var bytes: [UInt8] = []
+        var literals: [GateLiteral] = []
+        for type in types {
+            literals.append(GateLiteral(start: bytes.count, count: type.count, mask: byType[type]! | always))
+            bytes += type
+        }
+        gateBytes = .allocate(capacity: max(1, bytes.count))
+        _ = gateBytes.initialize(from: bytes)
+        gateLiterals = .allocate(capacity: max(1, literals.count))
+        _ = gateLiterals.initialize(from: literals)
+        gateLiterals = UnsafeMutableBufferPointer(rebasing: gateLiterals[0..<literals.count])
+        gateAlways = always
+        gateField = typeField
+    }
+
+    /// The bits of the fields (among the first 64) that the event may change.
+    ///
+    /// - Complexity: O(type literals); no allocation.
+    @inline(__always)
+    func gateMask(_ activation: Activation) -> UInt64 {
+        guard gateField >= 0 else { return ~0 }
+        let type = activation.fields[gateField]
+        // An escaped type is compared with no literal: every field is applied.
+        guard type.kind == .string, !type.hasEscapes else { return ~0 }
+        let count = Int(type.end &- type.start)
+        // SAFETY: the scanner's span lies in the line; each literal in `gateBytes`.
+        let text = activation.line.baseAddress! + Int(type.start)
+        var k = 0
+        while k < gateLiterals.count {
+            let literal = gateLiterals[k]
+            if literal.count == count && memcmp(text, gateBytes.baseAddress! + literal.start, count) == 0 {
+                return literal.mask
+            }
+            k &+= 1
+        }
+        return gateAlways
     }
 
     /// A reader without programs, for `cairn state` (no event is applied).
@@ -62,6 +161,8 @@ public final class ProfileEngine {
                 minus: spec?.minus.map { .passUnretained($0.storage) }))
         }
         self.valuePrograms = layout.fields.indices.map { programs?[$0].value }
+        self.clocks = .allocate(capacity: max(1, count))
+        self.clocks.initialize(repeating: BucketClock())
         self.needed = .allocate(capacity: max(1, count))
         self.needed.initialize(repeating: true)
         self.values = .allocate(capacity: max(1, count))
@@ -74,6 +175,11 @@ public final class ProfileEngine {
 
     deinit {
         needed.deallocate()
+        if gateField >= 0 {
+            gateBytes.baseAddress?.deallocate()
+            gateLiterals.baseAddress?.deallocate()
+        }
+        clocks.deallocate()
         fields.deinitialize().deallocate()
         values.deinitialize().deallocate()
     }
@@ -122,10 +228,15 @@ public final class ProfileEngine {
             payload.storeBytes(of: t, toByteOffset: ProfileLayout.latestOffset, as: Int64.self)
         }
         let now = fresh ? t : max(previous, t)
+        // Fields a literal gates need no mayApply: the event has the type they require.
+        let gated = gateMask(activation)
         var i = 0
         while i < fields.count {
-            try applyField(i, payload: payload, time: t, latest: now,
-                           activation: activation, scratch: scratch)
+            let bit: UInt64 = i < 64 ? 1 << UInt64(i) : 0
+            if i >= 64 || (gated & bit != 0 && (gateAlways & bit == 0 || mayApply(i, activation))) {
+                try applyField(i, payload: payload, time: t, latest: now,
+                               activation: activation, scratch: scratch)
+            }
             i += 1
         }
         store.markDirty(payload)
@@ -177,10 +288,11 @@ public final class ProfileEngine {
         var i = 0
         while i < fields.count {
             let f = fields[i].layout
+            let field = i
             i += 1
             guard f.windowed, f.kind != .last else { continue }
-            let kOld = Self.bucket(old, f.bucketNanos)
-            let kNew = Self.bucket(new, f.bucketNanos)
+            let kOld = bucket(field, old)
+            let kNew = bucket(field, new)
             guard kNew > kOld else { continue }
             if f.kind == .distinct {
                 // Entries keep their bucket modulo 2^32: a jump past the whole window empties
@@ -190,11 +302,11 @@ public final class ProfileEngine {
                 }
                 continue
             }
-            let steps = kNew - kOld >= Int64(f.buckets) ? Int64(f.buckets) : kNew - kOld
-            var k = kOld + 1
-            while k <= kOld + steps {
-                clearBucket(f, payload, Self.position(k, f.buckets))
-                k += 1
+            let steps = kNew - kOld >= Int64(f.buckets) ? f.buckets : Int(kNew - kOld)
+            var p = position(field, kOld + 1)
+            for _ in 0..<steps {
+                clearBucket(f, payload, p)
+                p = p + 1 == f.buckets ? 0 : p + 1
             }
         }
     }
@@ -231,6 +343,44 @@ public final class ProfileEngine {
         return r < 0 ? r + buckets : r
     }
 
+    /// `⌊t / width⌋` for windowed field `i`, from its `BucketClock` when `t` falls in the
+    /// clock's bucket or the one before; otherwise divides, and moves the clock forward to a
+    /// later bucket.
+    ///
+    /// - Complexity: O(1); no division for the times near the latest one.
+    @inline(__always)
+    func bucket(_ i: Int, _ t: Int64) -> Int64 {
+        let clock = clocks[i]
+        let width = fields[i].layout.bucketNanos
+        let (d, overflow) = t.subtractingReportingOverflow(clock.start)
+        if !overflow && d < width && d >= -width {
+            return d >= 0 ? clock.k : clock.k - 1
+        }
+        return moveClock(i, t)
+    }
+
+    /// `k mod B` for windowed field `i`, from its `BucketClock` for the clock's bucket and
+    /// the one before.
+    @inline(__always)
+    func position(_ i: Int, _ k: Int64) -> Int {
+        let clock = clocks[i]
+        if k == clock.k { return clock.position }
+        if k == clock.k &- 1 { return clock.position == 0 ? fields[i].layout.buckets - 1 : clock.position - 1 }
+        return Self.position(k, fields[i].layout.buckets)
+    }
+
+    @inline(never)
+    func moveClock(_ i: Int, _ t: Int64) -> Int64 {
+        let f = fields[i].layout
+        let k = Self.bucket(t, f.bucketNanos)
+        let (start, overflow) = k.multipliedReportingOverflow(by: f.bucketNanos)
+        if k > clocks[i].k, !overflow,
+           !start.addingReportingOverflow(f.bucketNanos).overflow {
+            clocks[i] = BucketClock(start: start, k: k, position: Self.position(k, f.buckets))
+        }
+        return k
+    }
+
     /// Evaluates a program; the scratch is reset first, so values of an earlier evaluation
     /// must have been used before.
     @inline(__always)
@@ -243,6 +393,22 @@ public final class ProfileEngine {
         program._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
     }
 
+    /// False when field `index` is sure to ignore the event: its condition (a count's value
+    /// and `minus`, another kind's `where`) starts with `type == "..."` (or a field equal to a
+    /// string) that the event fails, so `applyField` would return without a change.
+    /// Most fields count one type of event: this spares them the call for all the others.
+    @inline(__always)
+    private func mayApply(_ index: Int, _ activation: Activation) -> Bool {
+        let rf = fields.baseAddress! + index
+        if rf.pointee.layout.kind == .count {
+            if let p = rf.pointee.value, p._withUnsafeGuaranteedRef({ $0.mayMatch(activation) }) { return true }
+            if let p = rf.pointee.minus, p._withUnsafeGuaranteedRef({ $0.mayMatch(activation) }) { return true }
+            return false
+        }
+        if let p = rf.pointee.filter { return p._withUnsafeGuaranteedRef { $0.mayMatch(activation) } }
+        return true
+    }
+
     private func applyField(
         _ index: Int, payload: UnsafeMutableRawPointer, time t: Int64, latest: Int64,
         activation: Activation, scratch: EvalScratch
@@ -253,9 +419,9 @@ public final class ProfileEngine {
         // The event's bucket position, or nil when the window no longer covers it.
         var position = 0
         if f.windowed {
-            let k = Self.bucket(t, f.bucketNanos)
-            guard k > Self.bucket(latest, f.bucketNanos) - Int64(f.buckets) else { return }
-            position = Self.position(k, f.buckets)
+            let k = bucket(index, t)
+            guard k > bucket(index, latest) - Int64(f.buckets) else { return }
+            position = self.position(index, k)
         }
         if f.kind == .count {
             var delta: Int64 = 0
@@ -298,8 +464,8 @@ public final class ProfileEngine {
             }
         case .distinct:
             guard let hash = distinctHash(value, program: program, activation: activation, scratch: scratch) else { return }
-            DistinctSet.insert(hash, bucket: f.windowed ? Self.bucket(t, f.bucketNanos) : 0,
-                               latestBucket: f.windowed ? Self.bucket(latest, f.bucketNanos) : 0,
+            DistinctSet.insert(hash, bucket: f.windowed ? bucket(index, t) : 0,
+                               latestBucket: f.windowed ? bucket(index, latest) : 0,
                                field: f, base: base)
         }
     }

@@ -19,6 +19,8 @@ import Glibc
 final class UnsafeMappedRegion {
     static let granule = 64 * 1024
     static let pageSize = StateFileIO.pageSize
+    /// The smallest reservation taken when the requested one cannot be had.
+    static let minimumReservation = 1 << 30
 
     /// File name for messages, e.g. `st/slots.cairn` (or `slots.cairn` in memory-only mode).
     let path: String
@@ -43,14 +45,21 @@ final class UnsafeMappedRegion {
         self.name = name
         self.fd = fd
         self.fileGrows = fileGrows
-        self.reserved = reserved
-        maxPages = reserved / Self.pageSize
         // SAFETY: an inaccessible reservation that only this region maps into (MAP_FIXED
-        // within [base, base+reserved)); unmapped whole in deinit.
-        let p = mmap(nil, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
-            fatalError("cairn: cannot reserve \(reserved) bytes of address space (errno \(errno))")
+        // within [base, base+reserved)); unmapped whole in deinit. Where the address space is
+        // limited (ulimit -v, valgrind's 128 GiB), a smaller reservation is taken: the region
+        // then reports `tooLarge` sooner instead of the run failing at start.
+        var want = reserved
+        var p = mmap(nil, want, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        while p == UnsafeMutableRawPointer(bitPattern: -1), want > Self.minimumReservation {
+            want /= 2
+            p = mmap(nil, want, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         }
+        guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
+            fatalError("cairn: cannot reserve \(want) bytes of address space (errno \(errno))")
+        }
+        self.reserved = want
+        maxPages = want / Self.pageSize
         base = p
         dirty = StateFileIO.reserveZeroed((maxPages + 63) / 64 * 8).bindMemory(to: UInt64.self, capacity: (maxPages + 63) / 64)
         sums = StateFileIO.reserveZeroed(maxPages * 4).bindMemory(to: UInt32.self, capacity: maxPages)

@@ -27,6 +27,14 @@ final class JourneyEngine {
     /// The journeys, owned here for pointer access; entry programs unretained.
     let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
     let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
+    /// Which entries an event's type allows (the first 64 journeys): an entry condition that
+    /// requires `type == "x"` literals (`Program.requiredTypes`) is not evaluated for events
+    /// of other types. Literal `k` is `entryGateBytes[start ..< start + count]` of
+    /// `entryGateLiterals[k]`, its mask the bits of the journeys it allows; `entryGateAlways`
+    /// the journeys whose entry any event may match.
+    let entryGateLiterals: UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>
+    let entryGateBytes: UnsafeMutableBufferPointer<UInt8>
+    let entryGateAlways: UInt64
     /// Per journey: whether the current event matches its entry.
     let entering: UnsafeMutableBufferPointer<Bool>
     /// Per journey and step: the step's name as bytes, for `journey.step`.
@@ -123,6 +131,28 @@ final class JourneyEngine {
         _ = journeys.initialize(from: pipeline.journeys)
         entering = .allocate(capacity: max(1, pipeline.journeys.count))
         entering.initialize(repeating: false)
+        var always: UInt64 = 0
+        var byType: [[UInt8]: UInt64] = [:]
+        for (j, journey) in pipeline.journeys.enumerated() where j < 64 {
+            if let types = journey.entry.requiredTypes(typeField: pipeline.typeField) {
+                for type in types { byType[type, default: 0] |= 1 << UInt64(j) }
+            } else {
+                always |= 1 << UInt64(j)
+            }
+        }
+        var gateBytes: [UInt8] = []
+        var gateLiterals: [(start: Int, count: Int, mask: UInt64)] = []
+        for type in byType.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            gateLiterals.append((gateBytes.count, type.count, byType[type]! | always))
+            gateBytes += type
+        }
+        entryGateBytes = .allocate(capacity: max(1, gateBytes.count))
+        _ = entryGateBytes.initialize(from: gateBytes)
+        let literalBuffer = UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>.allocate(
+            capacity: max(1, gateLiterals.count))
+        _ = literalBuffer.initialize(from: gateLiterals)
+        entryGateLiterals = UnsafeMutableBufferPointer(rebasing: literalBuffer[0..<gateLiterals.count])
+        entryGateAlways = always
         entries = .allocate(capacity: max(1, pipeline.journeys.count))
         _ = entries.initialize(from: pipeline.journeys.map { Unmanaged.passUnretained($0.entry.storage) })
         stepNames = pipeline.journeys.map { $0.steps.map { Array($0.name.utf8) } }
@@ -199,6 +229,8 @@ final class JourneyEngine {
         journeys.deinitialize().deallocate()
         entries.deinitialize().deallocate()
         entering.deallocate()
+        entryGateBytes.deallocate()
+        entryGateLiterals.baseAddress?.deallocate()
         hot.deinitialize().deallocate()
         waitForEvents.deinitialize().deallocate()
         journeyValues.deinitialize(count: 5).deallocate()
@@ -253,9 +285,11 @@ final class JourneyEngine {
         // Entry conditions read the event and the profile, never the instances, so they are
         // evaluated once, first.
         var any = false
+        let allowed = entryGateMask(activation)
         var j = 0
         while j < journeys.count {
-            let matched = entries[j]._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
+            let matched = (j >= 64 || allowed & (1 << UInt64(j)) != 0)
+                && entries[j]._withUnsafeGuaranteedRef { $0.matches(activation, scratch: scratch) }
             entering[j] = matched
             any = any || matched
             j += 1
@@ -289,6 +323,29 @@ final class JourneyEngine {
             j += 1
         }
         try finishMoment(&customer, time: t)
+    }
+
+    /// The bits of the journeys (among the first 64) whose entry the event's type allows.
+    ///
+    /// - Complexity: O(type literals); no allocation.
+    @inline(__always)
+    private func entryGateMask(_ activation: Activation) -> UInt64 {
+        if entryGateLiterals.isEmpty { return ~0 }
+        let type = activation.fields[pipeline.typeField]
+        // An escaped type is compared with no literal: every entry is evaluated.
+        guard type.kind == .string, !type.hasEscapes else { return ~0 }
+        let count = Int(type.end &- type.start)
+        // SAFETY: the scanner's span lies in the line; each literal in `entryGateBytes`.
+        let text = activation.line.baseAddress! + Int(type.start)
+        var k = 0
+        while k < entryGateLiterals.count {
+            let literal = entryGateLiterals[k]
+            if literal.count == count && memcmp(text, entryGateBytes.baseAddress! + literal.start, count) == 0 {
+                return literal.mask
+            }
+            k &+= 1
+        }
+        return entryGateAlways
     }
 
     /// Fires the timers due at or before `time`, in (time, slot) order.

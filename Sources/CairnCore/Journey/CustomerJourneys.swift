@@ -3,7 +3,7 @@
 ///
 /// The blob (docs/state-format.md, "Journey state"), all integers little-endian:
 ///
-///     header    u16 instances | u16 memos | u16 logs | u16 journeys (see `EventTypeFilter`)
+///     header    u16 instances | u16 memos | u16 logs | u16 journeys (see `EventTypeFilter` in TypeGate.swift)
 ///     instance  u32 journey hash | u32 step hash | u16 entry number | u16 step
 ///               u32 variant hash (0: none) | i64 wake (Int64.max: none) | i64 entered at
 ///               u16 key length | u8 flags | u8 journey | u32 context length

@@ -27,14 +27,9 @@ final class JourneyEngine {
     /// The journeys, owned here for pointer access; entry programs unretained.
     let journeys: UnsafeMutableBufferPointer<CompiledPipeline.Journey>
     let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
-    /// Which entries an event's type allows (the first 64 journeys): an entry condition that
-    /// requires `type == "x"` literals (`Program.requiredTypes`) is not evaluated for events
-    /// of other types. Literal `k` is `entryGateBytes[start ..< start + count]` of
-    /// `entryGateLiterals[k]`, its mask the bits of the journeys it allows; `entryGateAlways`
-    /// the journeys whose entry any event may match.
-    let entryGateLiterals: UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>
-    let entryGateBytes: UnsafeMutableBufferPointer<UInt8>
-    let entryGateAlways: UInt64
+    /// Which entries an event's type allows (the first 64 journeys): an entry that requires
+    /// `type == "x"` literals is not evaluated for events of other types.
+    let entryGate: TypeGate
     /// Per journey: whether the current event matches its entry.
     let entering: UnsafeMutableBufferPointer<Bool>
     /// Per journey and step: the step's name as bytes, for `journey.step`.
@@ -59,7 +54,7 @@ final class JourneyEngine {
     let stepBase: [Int]
     let erase: Condition?
     /// Which journeys' instances an event can concern, by its type.
-    let filter: EventTypeFilter
+    let filter: TypeGate
     /// Per journey: the capture plan's quoted path components (see `capture`).
     let captureKeys: [[[[UInt8]]]]
 
@@ -131,28 +126,9 @@ final class JourneyEngine {
         _ = journeys.initialize(from: pipeline.journeys)
         entering = .allocate(capacity: max(1, pipeline.journeys.count))
         entering.initialize(repeating: false)
-        var always: UInt64 = 0
-        var byType: [[UInt8]: UInt64] = [:]
-        for (j, journey) in pipeline.journeys.enumerated() where j < 64 {
-            if let types = journey.entry.requiredTypes(typeField: pipeline.typeField) {
-                for type in types { byType[type, default: 0] |= 1 << UInt64(j) }
-            } else {
-                always |= 1 << UInt64(j)
-            }
-        }
-        var gateBytes: [UInt8] = []
-        var gateLiterals: [(start: Int, count: Int, mask: UInt64)] = []
-        for type in byType.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            gateLiterals.append((gateBytes.count, type.count, byType[type]! | always))
-            gateBytes += type
-        }
-        entryGateBytes = .allocate(capacity: max(1, gateBytes.count))
-        _ = entryGateBytes.initialize(from: gateBytes)
-        let literalBuffer = UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>.allocate(
-            capacity: max(1, gateLiterals.count))
-        _ = literalBuffer.initialize(from: gateLiterals)
-        entryGateLiterals = UnsafeMutableBufferPointer(rebasing: literalBuffer[0..<gateLiterals.count])
-        entryGateAlways = always
+        entryGate = TypeGate(typeField: pipeline.typeField, members: pipeline.journeys.prefix(64).enumerated().map {
+            (1 << UInt64($0.offset), [$0.element.entry])
+        })
         entries = .allocate(capacity: max(1, pipeline.journeys.count))
         _ = entries.initialize(from: pipeline.journeys.map { Unmanaged.passUnretained($0.entry.storage) })
         stepNames = pipeline.journeys.map { $0.steps.map { Array($0.name.utf8) } }
@@ -214,7 +190,7 @@ final class JourneyEngine {
         }
         stepBase = base
         erase = pipeline.erase.map(Condition.init)
-        filter = EventTypeFilter(pipeline)
+        filter = EventTypeFilter.gate(pipeline)
         waitForEvents = .allocate(capacity: max(1, conditions.count))
         _ = waitForEvents.initialize(from: conditions)
         journeyValues = .allocate(capacity: 5)
@@ -229,8 +205,8 @@ final class JourneyEngine {
         journeys.deinitialize().deallocate()
         entries.deinitialize().deallocate()
         entering.deallocate()
-        entryGateBytes.deallocate()
-        entryGateLiterals.baseAddress?.deallocate()
+        entryGate.deallocate()
+        filter.deallocate()
         hot.deinitialize().deallocate()
         waitForEvents.deinitialize().deallocate()
         journeyValues.deinitialize(count: 5).deallocate()
@@ -285,7 +261,7 @@ final class JourneyEngine {
         // Entry conditions read the event and the profile, never the instances, so they are
         // evaluated once, first.
         var any = false
-        let allowed = entryGateMask(activation)
+        let allowed = entryGate.mask(activation)
         var j = 0
         while j < journeys.count {
             let matched = (j >= 64 || allowed & (1 << UInt64(j)) != 0)
@@ -295,7 +271,7 @@ final class JourneyEngine {
             j += 1
         }
         if !any && (handle == 0
-            || CustomerJourneys.journeys(store!.bytes(handle)) & filter.mask(type: activation.fields[pipeline.typeField], line: activation.line) == 0) {
+            || CustomerJourneys.journeys(store!.bytes(handle)) & UInt16(truncatingIfNeeded: filter.mask(activation)) == 0) {
             // The fast path: no entry, and no running instance this type of event concerns.
             return
         }
@@ -323,29 +299,6 @@ final class JourneyEngine {
             j += 1
         }
         try finishMoment(&customer, time: t)
-    }
-
-    /// The bits of the journeys (among the first 64) whose entry the event's type allows.
-    ///
-    /// - Complexity: O(type literals); no allocation.
-    @inline(__always)
-    private func entryGateMask(_ activation: Activation) -> UInt64 {
-        if entryGateLiterals.isEmpty { return ~0 }
-        let type = activation.fields[pipeline.typeField]
-        // An escaped type is compared with no literal: every entry is evaluated.
-        guard type.kind == .string, !type.hasEscapes else { return ~0 }
-        let count = Int(type.end &- type.start)
-        // SAFETY: the scanner's span lies in the line; each literal in `entryGateBytes`.
-        let text = activation.line.baseAddress! + Int(type.start)
-        var k = 0
-        while k < entryGateLiterals.count {
-            let literal = entryGateLiterals[k]
-            if literal.count == count && memcmp(text, entryGateBytes.baseAddress! + literal.start, count) == 0 {
-                return literal.mask
-            }
-            k &+= 1
-        }
-        return entryGateAlways
     }
 
     /// Fires the timers due at or before `time`, in (time, slot) order.

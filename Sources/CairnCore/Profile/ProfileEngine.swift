@@ -63,83 +63,20 @@ public final class ProfileEngine {
     public convenience init(pipeline fields: [CompiledPipeline.ProfileField], layout: ProfileLayout, store: StateStore,
                             typeField: FieldID? = nil) {
         self.init(layout: layout, store: store, programs: fields, clock: .min)
-        if let typeField { setGate(fields, typeField: typeField) }
+        if let typeField {
+            // A count concerns the events its value or minus may count; another kind those its
+            // where may match, or every event without one.
+            gate = TypeGate(typeField: typeField, members: fields.prefix(64).enumerated().map { i, field in
+                (1 << UInt64(i), field.kind == .count ? [field.value, field.minus].compactMap { $0 } : field.filter.map { [$0] })
+            })
+        }
     }
 
-    /// Which fields an event can change, by its type: the fields (among the first 64) whose
-    /// conditions, a count's value and `minus` or another kind's `where`, all require
-    /// `type == "x"` literals (`Program.requiredTypes`) are applied only to events of those
-    /// types; the others to every event. Literal `k` is `gateBytes[start ..< start + count]`
-    /// of `gateLiterals[k]`, whose mask has the bits of the fields it may change.
-    struct GateLiteral {
-        var start: Int
-        var count: Int
-        var mask: UInt64
-    }
-    private(set) var gateField = -1
-    private(set) var gateLiterals = UnsafeMutableBufferPointer<GateLiteral>(start: nil, count: 0)
-    private(set) var gateBytes = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    /// Which fields (among the first 64) an event can change, by its type (`TypeGate`); nil
+    /// without a type field: every field.
+    private(set) var gate: TypeGate?
     /// Bits of the fields every event may change (all fields from the 64th on are too).
-    private(set) var gateAlways: UInt64 = ~0
-
-    private func setGate(_ fields: [CompiledPipeline.ProfileField], typeField: FieldID) {
-        var always: UInt64 = 0
-        var byType: [[UInt8]: UInt64] = [:]
-        for (i, field) in fields.enumerated() where i < 64 {
-            let conditions: [Program?] = field.kind == .count ? [field.value, field.minus] : [field.filter]
-            var types: Set<[UInt8]> = []
-            var any = field.kind != .count && field.filter == nil
-            for condition in conditions.compactMap({ $0 }) where !any {
-                guard let required = condition.requiredTypes(typeField: typeField) else {
-                    any = true
-                    break
-                }
-                types.formUnion(required)
-            }
-            if any {
-                always |= 1 << UInt64(i)
-            } else {
-                for type in types { byType[type, default: 0] |= 1 << UInt64(i) }
-            }
-        }
-        let types = byType.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        var bytes: [UInt8] = []
-        var literals: [GateLiteral] = []
-        for type in types {
-            literals.append(GateLiteral(start: bytes.count, count: type.count, mask: byType[type]! | always))
-            bytes += type
-        }
-        gateBytes = .allocate(capacity: max(1, bytes.count))
-        _ = gateBytes.initialize(from: bytes)
-        gateLiterals = .allocate(capacity: max(1, literals.count))
-        _ = gateLiterals.initialize(from: literals)
-        gateLiterals = UnsafeMutableBufferPointer(rebasing: gateLiterals[0..<literals.count])
-        gateAlways = always
-        gateField = typeField
-    }
-
-    /// The bits of the fields (among the first 64) that the event may change.
-    ///
-    /// - Complexity: O(type literals); no allocation.
-    @inline(__always)
-    func gateMask(_ activation: Activation) -> UInt64 {
-        guard gateField >= 0 else { return ~0 }
-        let type = activation.fields[gateField]
-        // An escaped type is compared with no literal: every field is applied.
-        guard type.kind == .string, !type.hasEscapes else { return ~0 }
-        let count = Int(type.end &- type.start)
-        // SAFETY: the scanner's span lies in the line; each literal in `gateBytes`.
-        let text = activation.line.baseAddress! + Int(type.start)
-        var k = 0
-        while k < gateLiterals.count {
-            let literal = gateLiterals[k]
-            if literal.count == count && memcmp(text, gateBytes.baseAddress! + literal.start, count) == 0 {
-                return literal.mask
-            }
-            k &+= 1
-        }
-        return gateAlways
-    }
+    var gateAlways: UInt64 { gate?.always ?? ~0 }
 
     /// A reader without programs, for `cairn state` (no event is applied).
     public convenience init(layout: ProfileLayout, store: StateStore, clock: Int64) {
@@ -175,10 +112,7 @@ public final class ProfileEngine {
 
     deinit {
         needed.deallocate()
-        if gateField >= 0 {
-            gateBytes.baseAddress?.deallocate()
-            gateLiterals.baseAddress?.deallocate()
-        }
+        gate?.deallocate()
         clocks.deallocate()
         fields.deinitialize().deallocate()
         values.deinitialize().deallocate()
@@ -229,7 +163,7 @@ public final class ProfileEngine {
         }
         let now = fresh ? t : max(previous, t)
         // Fields a literal gates need no mayApply: the event has the type they require.
-        let gated = gateMask(activation)
+        let gated = gate?.mask(activation) ?? ~0
         var i = 0
         while i < fields.count {
             let bit: UInt64 = i < 64 ? 1 << UInt64(i) : 0

@@ -55,10 +55,14 @@ extension JourneyEngine {
             if let max = journey.pointee.reentry.max, Int(work.memos[m].entries) >= max { return refuse() }
         }
         let number = (memo.map { work.memos[$0].entries } ?? 0) &+ 1
+        let rules = journey.pointee.reentry
         if let m = memo {
             work.memos[m].entries = number
             work.memos[m].lastEntry = t
-        } else {
+        } else if rules.mode != .afterExit || rules.cooldown != nil || rules.max != nil {
+            // Under `after_exit` alone no rule reads the memory: a running instance refuses the
+            // entry by itself, and the memory would be forgotten when it ends. Not writing it
+            // keeps a waiting instance at 48 bytes (docs/state-format.md).
             work.memos.append(CustomerJourneys.Memo(journeyHash: journey.pointee.nameHash, entries: number, keyHash: keyHash,
                                                     lastEntry: t))
         }

@@ -37,7 +37,8 @@ final class RecordWriter {
     /// How a send was decided when it was asked for.
     enum Decision {
         case action
-        case skip(String)
+        /// Skipped, with its reason code (a literal: written without a copy).
+        case skip(StaticString)
         /// Sent if the channel's cap allows: sends since `windowStart` (inclusive) count.
         case capped(windowStart: Int64)
     }
@@ -141,7 +142,7 @@ final class RecordWriter {
         let start = buffer.count
         head("enter", engine, instance: i, step: 0, group: 1)
         put(",\"entry\":")
-        put(String(engine.work.instances[i].entries))
+        decimal(Int(engine.work.instances[i].entries))
         put("}\n")
         pieces.append(Piece(kind: .enter, base: start..<buffer.count))
     }
@@ -159,7 +160,7 @@ final class RecordWriter {
             buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step])
         }
         put(",\"reason\":")
-        string(Array(reason.utf8))
+        string(reason)
         put("}\n")
         pieces.append(Piece(kind: .exit, base: start..<buffer.count))
     }
@@ -214,7 +215,7 @@ final class RecordWriter {
             put(",\"data\":{")
             for (k, field) in send.data.enumerated() {
                 if k > 0 { put(",") }
-                string(Array(field.name.utf8))
+                string(field.name)
                 put(":")
                 let value = field.value.evaluate(bound, scratch: engine.scratch)
                 let ok = field.value.withEvaluator(bound, engine.scratch) { $0.render(value, into: &buffer) }
@@ -291,7 +292,7 @@ final class RecordWriter {
                         try write(piece.base)
                         try write(piece.variant)
                         try output.append(Self.reasonKey)
-                        try output.append(Array(reason.utf8))
+                        try output.append(UnsafeRawBufferPointer(start: reason.utf8Start, count: reason.utf8CodeUnitCount))
                         try output.append(Self.quote)
                         if explains { try explain(piece.why) }
                         try output.append(Self.close)
@@ -401,13 +402,37 @@ final class RecordWriter {
         buffer.append(contentsOf: text.utf8)
     }
 
+    /// A non-negative integer in decimal.
+    private func decimal(_ n: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var at = raw.count
+            var n = n
+            repeat {
+                at -= 1
+                raw[at] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            } while n > 0 && at > 0
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
+        }
+    }
+
+    /// A JSON string of a String's text, without copying it first.
+    private func string(_ text: String) {
+        var text = text
+        text.withUTF8 { string(UnsafeRawBufferPointer($0)) }
+    }
+
     /// A JSON string of already-valid UTF-8 bytes.
     private func string(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { string($0) }
+    }
+
+    /// A JSON string of already-valid UTF-8 bytes.
+    private func string(_ raw: UnsafeRawBufferPointer) {
         buffer.append(UInt8(ascii: "\""))
-        bytes.withUnsafeBytes { raw in
-            let n = JSONString.escape(raw, into: escapeScratch) ?? 0
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
-        }
+        let n = JSONString.escape(raw, into: escapeScratch) ?? 0
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
         buffer.append(UInt8(ascii: "\""))
     }
 

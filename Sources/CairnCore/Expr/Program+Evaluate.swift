@@ -68,14 +68,6 @@ extension ProgramStorage {
             }
             guard node.op == .and else { break }
             node = nodes[Int(node.a)]
-            if node.op != .and {
-                switch quickTruth(node, activation) {
-                case 0: return false
-                case 1: break
-                default: decided = false
-                }
-                break
-            }
         }
         if decided { return true }
         if case .bool(true) = evaluate(activation, scratch: scratch) { return true }

@@ -326,20 +326,12 @@ public struct JSONScanner: Sendable {
             // The usual key: looked up by its signature in the node's table of edges.
             let parent = trie.nodes[Int(node)]
             let mask = Int(parent.tableMask)
-            let word: UInt64
-            if end - keyStart >= 8 {
-                // SAFETY: eight readable bytes at `keyStart` (checked); unaligned load.
-                word = UInt64(littleEndian: UnsafeRawPointer(keyStart).loadUnaligned(as: UInt64.self))
-            } else {
-                var w: UInt64 = 0
-                var i = 0
-                while i < min(keyCount, 8) {
-                    w |= UInt64(keyStart[i]) << UInt64(8 &* i)
-                    i &+= 1
-                }
-                word = w
-            }
-            let signature = FieldTrie.signature(word: word, count: keyCount)
+            // SAFETY: eight readable bytes at `keyStart` (checked); unaligned load. Near the
+            // end of the line, the bytes are read one at a time.
+            let signature = end - keyStart >= 8
+                ? FieldTrie.signature(word: UInt64(littleEndian: UnsafeRawPointer(keyStart).loadUnaligned(as: UInt64.self)),
+                                      count: keyCount)
+                : FieldTrie.signature(keyStart, count: keyCount)
             let table = trie.table + Int(parent.tableStart)
             var h = FieldTrie.slot(signature) & mask
             while mask >= 0 {

@@ -34,21 +34,8 @@ extension ProfileEngine {
             if needed[i] {
                 let f = fields[i].layout
                 if f.kind == .count && asOfLatest {
-                    // As `resolve` counts, without its detour through `Resolved`: unwindowed,
-                    // the total; windowed as of the latest event, the whole ring (at most
-                    // 4096 Int32 buckets: no overflow, and an integer sum in any order).
-                    let base = payload + f.offset
-                    if f.windowed {
-                        var n: Int64 = 0
-                        var p = 0
-                        while p < f.buckets {
-                            n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
-                            p &+= 1
-                        }
-                        values[i] = .int(n)
-                    } else {
-                        values[i] = .int(base.load(as: Int64.self))
-                    }
+                    // As `resolve` counts, without its detour through `Resolved`.
+                    values[i] = .int(Self.countAsOfLatest(f, payload + f.offset))
                 } else {
                     values[i] = value(of: i, resolve(i, payload, at: at))
                 }
@@ -130,19 +117,10 @@ extension ProfileEngine {
         }
         switch f.kind {
         case .count:
-            if !f.windowed { return .int(base.load(as: Int64.self)) }
+            // The whole ring is covered in the usual case, a load as of the latest event.
+            if !f.windowed || kC == kL { return .int(Self.countAsOfLatest(f, base)) }
             // At most 4096 Int32 buckets: the sum cannot overflow.
             var n: Int64 = 0
-            if kC == kL {
-                // The whole ring is covered (the usual case, a load as of the latest event):
-                // an integer sum does not depend on the order, so no positions are needed.
-                var p = 0
-                while p < b {
-                    n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
-                    p &+= 1
-                }
-                return .int(n)
-            }
             covered { n &+= Int64(base.load(fromByteOffset: 4 &* $0, as: Int32.self)) }
             return .int(n)
         case .sum, .avg:
@@ -263,5 +241,20 @@ extension ProfileEngine {
             }
             sweepCursor += 1
         }
+    }
+
+    /// A count's value as of the customer's latest event: unwindowed, its total; windowed, the
+    /// sum of its whole ring (at most 4096 Int32 buckets: no overflow, and an integer sum
+    /// needs no bucket order).
+    @inline(__always)
+    static func countAsOfLatest(_ f: ProfileLayout.Shape, _ base: UnsafeRawPointer) -> Int64 {
+        guard f.windowed else { return base.load(as: Int64.self) }
+        var n: Int64 = 0
+        var p = 0
+        while p < f.buckets {
+            n &+= Int64(base.load(fromByteOffset: 4 &* p, as: Int32.self))
+            p &+= 1
+        }
+        return n
     }
 }

@@ -63,7 +63,8 @@ final class ZstdWorker: @unchecked Sendable {
         // Top up the sniffed magic with the first chunk, so libzstd sees them together: it
         // decodes a frame that is wholly in its input in one pass, and for a few malformed
         // inputs that path and the block-by-block path disagree (e.g. klauspost's 2274d31e…
-        // is accepted whole, rejected split). Reading the first chunk whole matches the CLI.
+        // is accepted whole, rejected split, by Debian's libzstd 1.5.4 before its deb12u1
+        // update). Reading the first chunk whole matches the CLI.
         let first = SystemIO.read(fd, input + inputLength, inputCapacity - inputLength)
         if first < 0 {
             ring.finish(failure: InputError(kind: .read, source: name, offset: 0,

@@ -25,9 +25,10 @@ struct RunnerTests {
 
     /// Runs `pipeline` over `input` (written to a temporary file) and returns stdout's bytes.
     static func run(
-        _ input: [UInt8], pipeline: String = pipeline, options: RunOptions = RunOptions()
+        _ input: [UInt8], pipeline: String = pipeline, options: RunOptions = RunOptions(), inMemoryState: Bool = false
     ) throws -> (output: [UInt8], end: RunEnd, bad: [BadLine], late: [BadLine], stats: RunStats) {
         let compiled = try PipelineCompiler.compile(file: "p.yaml", source: pipeline).get()
+        let state = inMemoryState ? try RunState(directory: nil, pipeline: compiled, fingerprint: 1) : nil
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-runner-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -38,7 +39,7 @@ struct RunnerTests {
         let handle = try FileHandle(forWritingTo: outputURL)
         let sink = OutputSink(fd: handle.fileDescriptor, flushEachRecord: false, capacity: 4096)
         let collector = Collector()
-        let runner = Runner(pipeline: compiled, options: options, output: sink, observer: collector)
+        let runner = Runner(pipeline: compiled, options: options, output: sink, observer: collector, state: state)
         let end = runner.run(inputs: [inputURL.path])
         try handle.close()
         return (Array(try Data(contentsOf: outputURL)), end, collector.bad, collector.late, runner.stats)
@@ -176,6 +177,31 @@ struct RunnerTests {
         options.batchLines = lines
         options.parallelScan = parallel
         try expectSameAsReference(options, lateness: true)
+    }
+
+    @Test(
+        "a customer key with escapes is the same customer as its plain form, on either path",
+        arguments: [true, false])
+    func escapedCustomerIsTheSameCustomer(_ parallel: Bool) throws {
+        // Two purchases over 100 by c-7 and one by c-8: the journey enters once per customer
+        // (re-entry never), whatever the spelling of the key.
+        func input(_ seven: String) -> [UInt8] {
+            Array("""
+                {"event":"purchase","ts":"2024-03-01T11:00:00Z","user_id":"c-7","props":{"total":150}}
+                {"event":"purchase","ts":"2024-03-01T11:00:01Z","user_id":"\(seven)","props":{"total":150}}
+                {"event":"purchase","ts":"2024-03-01T11:00:02Z","user_id":"c-8","props":{"total":150}}
+
+                """.utf8)
+        }
+        let pipeline = Self.pipeline.replacingOccurrences(
+            of: "    entry: type", with: "    reentry: { mode: never }\n    entry: type")
+        var options = RunOptions()
+        options.parallelScan = parallel
+        options.batchLines = 1
+        let plain = try Self.run(input("c-7"), pipeline: pipeline, options: options, inMemoryState: true)
+        let escaped = try Self.run(input(#"\u0063-\u0037"#), pipeline: pipeline, options: options, inMemoryState: true)
+        #expect(String(decoding: escaped.output, as: UTF8.self) == String(decoding: plain.output, as: UTF8.self))
+        #expect(escaped.stats.records == 2)
     }
 
     /// 400 events a second apart (and bad lines); with `lateness`, each event's time is moved

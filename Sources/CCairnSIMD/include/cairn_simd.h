@@ -1,9 +1,9 @@
 #ifndef CAIRN_SIMD_H
 #define CAIRN_SIMD_H
 
-// Byte classification for the JSON scanner, sixteen bytes at a time: the SSE2 compare and
-// movemask that Swift's SIMD types cannot express. Header-only and static inline, so that
-// Swift inlines it into the scanner's string loop; without SSE2, a plain loop.
+// What Swift cannot express, header-only and static inline so that Swift inlines it: byte
+// classification for the JSON scanner, sixteen bytes at a time (the SSE2 compare and
+// movemask; without SSE2, a plain loop), and cache prefetch hints for the state lookups.
 
 #include <stdint.h>
 #if defined(__SSE2__)
@@ -31,6 +31,16 @@ static inline uint32_t cairn_string_specials16(const uint8_t *p) {
     }
     return mask;
 #endif
+}
+
+/// Asks the cache for the line holding `p`, to be read soon (a hint: never faults).
+static inline void cairn_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
+/// Asks the cache for the line holding `p`, to be written soon (a hint: never faults).
+static inline void cairn_prefetch_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
 }
 
 #endif

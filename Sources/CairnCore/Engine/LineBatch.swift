@@ -1,11 +1,13 @@
 /// Lines framed from one input, copied into one arena, with room for their scan results.
 ///
-/// The runner frames a batch on the main thread, the `ScanCrew` scans its lines on both
-/// cores, then the main thread maps them and runs the journeys, in input order:
+/// The `ScanCrew` frames a batch (on the helper thread when the input is a file), scans and
+/// maps its lines on both cores, then the main thread runs the journeys over them, in input
+/// order:
 ///
 ///     arena:    | line 0 | line 1 | ... |            free (≥ maxLineLength)             |
 ///     entries:  | start, count, number, offset | ...       (start -1: an oversized line)
-///     outcomes: | ScanOutcome | ...                       (written by the scan)
+///     mapped:   | EventMapping.Mapped | ...               (written by the scan: time or problem)
+///     hashes:   | XXH64 of the customer | ...             (written by the scan; 0 if escaped)
 ///     values:   | fieldCount ScannedValues | ...          (written by the scan)
 ///
 /// Copying the lines out of the framer's buffer lets the framer read the next batch while
@@ -13,8 +15,9 @@
 /// for text plus `lineCapacity` entries, whatever the input.
 ///
 /// SAFETY: `@unchecked Sendable` because the batch is handed between threads only through
-/// `ScanCrew`, whose protocol gives each entry's outcome and values to exactly one thread
-/// at a time and orders the hand-overs (a mutex to start, acquire/release atomics to end).
+/// `ScanCrew`, whose protocol gives the framing to one thread and then each entry's results
+/// to exactly one thread at a time, and orders the hand-overs (a mutex to start,
+/// acquire/release atomics to end).
 final class LineBatch: @unchecked Sendable {
     struct Entry {
         /// Offset of the line in `arena`, or -1 for an oversized line (not buffered).
@@ -43,7 +46,11 @@ final class LineBatch: @unchecked Sendable {
     let entries: UnsafeMutablePointer<Entry>
     let lineCapacity: Int
     private(set) var count = 0
-    let outcomes: UnsafeMutablePointer<ScanOutcome>
+    /// Each line's event time or why it is not an event (`EventMapping.map`).
+    let mapped: UnsafeMutablePointer<EventMapping.Mapped>
+    /// Each event's customer hashed (`XXH64`, seed 0) when its key has no escapes; a key with
+    /// escapes is hashed decoded, by the runner.
+    let hashes: UnsafeMutablePointer<UInt64>
     let values: UnsafeMutablePointer<ScannedValue>
     let fieldCount: Int
     private let maxLineLength: Int
@@ -65,8 +72,10 @@ final class LineBatch: @unchecked Sendable {
         arena = .allocate(byteCount: arenaCapacity, alignment: 64)
         self.lineCapacity = lineCapacity
         entries = .allocate(capacity: lineCapacity)
-        outcomes = .allocate(capacity: lineCapacity)
-        outcomes.initialize(repeating: .event, count: lineCapacity)
+        mapped = .allocate(capacity: lineCapacity)
+        mapped.initialize(repeating: .event(0), count: lineCapacity)
+        hashes = .allocate(capacity: lineCapacity)
+        hashes.initialize(repeating: 0, count: lineCapacity)
         self.fieldCount = max(1, fieldCount)
         values = .allocate(capacity: lineCapacity * self.fieldCount)
         values.initialize(repeating: .absent, count: lineCapacity * self.fieldCount)
@@ -75,7 +84,8 @@ final class LineBatch: @unchecked Sendable {
     deinit {
         arena.deallocate()
         entries.deallocate()
-        outcomes.deallocate()
+        mapped.deallocate()
+        hashes.deallocate()
         values.deallocate()
     }
 

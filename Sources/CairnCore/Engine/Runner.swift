@@ -37,6 +37,8 @@ public final class Runner {
     public let state: RunState?
     /// The profiles, if the pipeline has any.
     private let profile: ProfileEngine?
+    /// The customers' state, looked up ahead (see `process`).
+    private let store: StateStore?
     /// Whether the state lives in a directory: only then are inputs identified and
     /// checkpoints written (state in memory ends with the run).
     private let keepsCheckpoints: Bool
@@ -61,8 +63,6 @@ public final class Runner {
     private var sourceIndex: Int32 = 0
     /// Scans a checkpoint's buffered lines again when a run resumes.
     private let scanner: JSONScanner
-    /// The date of the last event time parsed (see `EventTime.parseRFC3339(_:days:)`).
-    private var days = EventTime.DayCache()
 
     public init(pipeline: CompiledPipeline, options: RunOptions, output: OutputSink, observer: (any RunObserver)?,
                 state: RunState? = nil) {
@@ -72,13 +72,16 @@ public final class Runner {
         self.observer = observer
         self.state = state
         self.profile = state?.profile
+        self.store = state?.store
         self.keepsCheckpoints = state?.directory != nil
         state?.profile?.load(only: pipeline.programs.reduce(into: Set<Int>()) { $0.formUnion($1.profileFieldsRead) })
         self.eventsBefore = state?.checkpoint.events ?? 0
         self.recordsBefore = state?.checkpoint.records ?? 0
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
-        self.mapping = EventMapping(pipeline)
-        self.crew = ScanCrew(scanner: scanner, helper: options.parallelScan)
+        let mapping = EventMapping(pipeline)
+        self.mapping = mapping
+        self.crew = ScanCrew(scanner: scanner, mapping: mapping, maxLineLength: options.maxLineLength,
+                             helper: options.parallelScan)
         self.scanner = scanner
         self.lateness = pipeline.lateness
         self.reorder = ReorderBuffer(fieldCount: pipeline.fields.count)
@@ -162,19 +165,21 @@ public final class Runner {
                                  line: done ? framer.linesSeen : position.line, done: done)
             }
             // A regular file (also under zstd) never makes a read wait on a producer, so the
-            // next batch is framed before this one is processed. From a pipe, the lines that
-            // have arrived are processed first: output never waits for input that may be slow.
+            // crew frames the next batch while this one is processed. From a pipe, the lines
+            // that have arrived are processed first: output never waits for input that may be
+            // slow.
             let readAhead = source.totalBytes != nil
             var (current, spare) = batches
-            current.fill(from: framer)
-            crew.start(current)
+            if readAhead {
+                crew.start(current, framing: framer)
+            } else {
+                current.fill(from: framer)
+                crew.start(current)
+            }
             batches: while true {
                 crew.finish()
                 let readingAhead = readAhead && current.goesOn
-                if readingAhead {
-                    spare.fill(from: framer)
-                    crew.start(spare)
-                }
+                if readingAhead { crew.start(spare, framing: framer) }
                 if let end = process(current, source: source) {
                     crew.finish()
                     switch end {
@@ -349,6 +354,12 @@ public final class Runner {
     private func process(_ batch: LineBatch, source: any ByteSource) -> RunEnd? {
         var i = 0
         while i < batch.count {
+            if let store {
+                // The customers of the events ahead are known (the crew hashed them): their
+                // index entries, then their slots, reach the cache before their turn.
+                if i &+ Self.indexAhead < batch.count { store.prefetchIndex(hash: batch.hashes[i &+ Self.indexAhead]) }
+                if i &+ Self.slotAhead < batch.count { store.prefetchSlot(hash: batch.hashes[i &+ Self.slotAhead]) }
+            }
             let entry = batch.entries[i]
             stats.lines += 1
             stats.bytes = inputBase + entry.offset + Int64(entry.count)
@@ -362,8 +373,8 @@ public final class Runner {
                 let line = batch.line(i)
                 let admission: Admission
                 do {
-                    admission = try admit(line, outcome: batch.outcomes[i], values: batch.values(i),
-                                          number: entry.number, offset: entry.offset)
+                    admission = try admit(line, mapped: batch.mapped[i], hash: batch.hashes[i],
+                                          values: batch.values(i), number: entry.number, offset: entry.offset)
                 } catch {
                     return finish(error.end)
                 }
@@ -389,6 +400,10 @@ public final class Runner {
         }
         return nil
     }
+
+    /// How many events ahead `process` asks for a customer's index entries, and its slot.
+    static let indexAhead = 8
+    static let slotAhead = 4
 
     /// Flushes what is buffered; a failure to flush overrides any end but an earlier output
     /// failure.
@@ -446,7 +461,7 @@ public final class Runner {
         }
     }
 
-    /// Maps one scanned line and puts the event in time order: an event behind the watermark
+    /// Puts one scanned and mapped line in time order: an event behind the watermark
     /// is late; one at or behind it after it moves (in time order, lateness 0 or an event
     /// that waited for nothing) is applied at once without a copy; any other is buffered,
     /// and then every buffered event the watermark has passed is applied, earliest first.
@@ -455,11 +470,11 @@ public final class Runner {
     ///   allocation once the reorder buffer has reached its high-water mark.
     @inline(__always)
     private func admit(
-        _ line: UnsafeRawBufferPointer, outcome: ScanOutcome, values: UnsafeMutablePointer<ScannedValue>,
-        number: Int, offset: Int64
+        _ line: UnsafeRawBufferPointer, mapped: EventMapping.Mapped, hash: UInt64,
+        values: UnsafeMutablePointer<ScannedValue>, number: Int, offset: Int64
     ) throws(EventFailure) -> Admission {
         let ns: Int64
-        switch mapping.map(line, outcome: outcome, values: UnsafePointer(values), scratch: scratch, days: &days) {
+        switch mapped {
         case .event(let time): ns = time
         case .bad(let problem): return .bad(problem)
         }
@@ -467,7 +482,7 @@ public final class Runner {
         see(ns)
         if ns <= watermark {
             // Every buffered event is later than the watermark, so later than this one.
-            try apply(line, values: UnsafePointer(values), ns: ns)
+            try apply(line, values: UnsafePointer(values), ns: ns, hash: hash)
             return .taken
         }
         reorder.insert(line: line, values: UnsafePointer(values), time: ns, source: sourceIndex,
@@ -482,15 +497,15 @@ public final class Runner {
         while !reorder.isEmpty && reorder.minTime <= time {
             let key = reorder.popMin()
             defer { reorder.recycle(key.slot) }
-            try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time)
+            try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time, hash: nil)
         }
     }
 
     /// Fires the timers due by `time`, then runs the journeys over one event, writing their
-    /// records.
+    /// records. `hash` is the customer's hash if the crew computed it (a key without escapes).
     @inline(__always)
     private func apply(
-        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64
+        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64, hash known: UInt64?
     ) throws(EventFailure) {
         try fire(upTo: ns)
         let customer = values[pipeline.customerField]
@@ -510,7 +525,7 @@ public final class Runner {
             let escaped = JSONString.escape(key, into: rest) ?? 0
             text = UnsafeRawBufferPointer(rebasing: rest[0..<escaped])
         }
-        let hash = XXH64.hash(key, seed: 0)
+        let hash = customer.hasEscapes ? XXH64.hash(key, seed: 0) : known ?? XXH64.hash(key, seed: 0)
         var payload: UnsafeMutableRawPointer?
         if let profile {
             do {

@@ -5,50 +5,80 @@ import Musl
 #endif
 import Synchronization
 
-/// Scans the lines of a `LineBatch` on two threads: a helper thread and the caller.
+/// Frames, scans and maps the lines of a `LineBatch` on two threads: a helper thread and the
+/// caller.
 ///
 /// Scanning (JSON validation and field extraction) is most of the work per event and each
-/// line is independent, so it is the part worth spreading over the second core. Everything
-/// that depends on order (state, journeys, output) stays on the caller's thread.
+/// line is independent, so it is the part worth spreading over the second core; mapping (the
+/// event time parsed, the customer hashed) goes with it. Framing an input that is a file
+/// never waits on a producer, so the helper frames the next batch too while the caller runs
+/// the journeys over the current one. Everything that depends on order (state, journeys,
+/// output) stays on the caller's thread.
 ///
 /// Protocol, for one batch at a time:
 ///
-///     start(batch)   caller: publish the job; the helper wakes and claims blocks of lines
-///     ...            caller: free to do other work (process the previous batch)
-///     finish()       caller: claim the blocks left, then wait until every block is done
+///     start(batch)            caller: publish the job; the helper wakes and claims blocks
+///     start(batch, framing:)  the same, but the helper first frames the batch from the framer
+///     ...                     caller: free to do other work (process the previous batch)
+///     finish()                caller: wait for the framing, claim the blocks left, then wait
+///                             until every block is done
 ///
 /// Lines are claimed in blocks of `blockSize` through one atomic word holding
 /// `generation << 32 | next block`, so a helper still looping on an old job can never claim
 /// a block of a new one, and whichever thread is free takes the next block: the load
-/// balances itself. A block's results are published by a releasing increment of `done`,
-/// which `finish` reads with acquiring loads before the caller touches them.
+/// balances itself. The number of blocks is published by a releasing store of `framed` once
+/// the batch is framed; a block's results by a releasing increment of `done`, which `finish`
+/// reads with acquiring loads before the caller touches them. The framer belongs to the
+/// helper from `start(_:framing:)` until `finish()` returns.
 ///
-/// With `helper: false` (or on one core) there is no thread and `finish` scans everything.
+/// With `helper: false` (or on one core) there is no thread: `start` frames and `finish`
+/// scans everything.
 ///
 /// SAFETY: `@unchecked Sendable` because the job fields are guarded by `mutex`; the batch
 /// memory is partitioned by the claim protocol above; atomics order the hand-overs.
 final class ScanCrew: @unchecked Sendable {
     static let blockSize = 16
 
+    /// What one thread needs to scan and map lines: room to decode an escaped time, and the
+    /// date of the last time it parsed.
+    struct Lane {
+        let scratch: UnsafeMutableRawBufferPointer
+        var days = EventTime.DayCache()
+
+        init(maxLineLength: Int) {
+            scratch = .allocate(byteCount: max(64, maxLineLength), alignment: 16)
+        }
+
+        func deallocate() { scratch.deallocate() }
+    }
+
     private let scanner: JSONScanner
+    private let mapping: EventMapping
+    private let maxLineLength: Int
     private let claim = Atomic<Int>(0)
     private let done = Atomic<Int>(0)
+    /// The pending job's number of blocks once it is framed; -1 until then.
+    private let framed = Atomic<Int>(0)
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     // Guarded by `mutex`.
     private var job: LineBatch?
+    private var jobFramer: LineFramer?
     private var jobGeneration = 0
-    private var jobBlocks = 0
     private var stopping = false
 
     // Caller's thread only.
     private var thread: pthread_t?
     private var generation = 0
-    private var pending: (batch: LineBatch, blocks: Int)?
+    private var pending: LineBatch?
+    private var lane: Lane
 
-    init(scanner: JSONScanner, helper: Bool) {
+    init(scanner: JSONScanner, mapping: EventMapping, maxLineLength: Int, helper: Bool) {
         self.scanner = scanner
+        self.mapping = mapping
+        self.maxLineLength = maxLineLength
+        lane = Lane(maxLineLength: maxLineLength)
         mutex = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -75,6 +105,7 @@ final class ScanCrew: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         wake.deallocate()
+        lane.deallocate()
     }
 
     /// Stops and joins the helper after any pending job is finished. Idempotent; the owner
@@ -85,46 +116,73 @@ final class ScanCrew: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         stopping = true
         job = nil
+        jobFramer = nil
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
         pthread_join(handle, nil)
         thread = nil
     }
 
-    /// Hands `batch` to the crew; its entries must not change until `finish()` returns.
+    /// Hands `batch` to the crew; with `framer`, the batch is first emptied and framed from
+    /// it (see `LineBatch.fill(from:)`). Neither may be touched until `finish()` returns.
+    ///
+    /// Frame here only from inputs whose reads do not wait on a producer: the caller cannot
+    /// flush its output while the helper waits for input.
     ///
     /// - Precondition: no job is pending (call `finish()` first).
-    func start(_ batch: LineBatch) {
+    func start(_ batch: LineBatch, framing framer: LineFramer? = nil) {
         precondition(pending == nil, "ScanCrew.start with a job pending")
-        let blocks = (batch.count + Self.blockSize - 1) / Self.blockSize
         generation = (generation + 1) & 0x7FFF_FFFF
-        pending = (batch, blocks)
+        pending = batch
         done.store(0, ordering: .relaxed)
         claim.store(generation << 32, ordering: .releasing)
-        guard thread != nil, blocks > 1 else { return }
+        guard thread != nil else {
+            framer.map { batch.fill(from: $0) }
+            framed.store(Self.blocks(batch), ordering: .relaxed)
+            return
+        }
+        if framer == nil {
+            let blocks = Self.blocks(batch)
+            framed.store(blocks, ordering: .releasing)
+            // One block is not worth waking the helper for.
+            guard blocks > 1 else { return }
+        } else {
+            framed.store(-1, ordering: .releasing)
+        }
         pthread_mutex_lock(mutex)
         job = batch
+        jobFramer = framer
         jobGeneration = generation
-        jobBlocks = blocks
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
     }
 
-    /// Scans what the helper has not claimed and waits for the rest; afterwards every
-    /// outcome and value of the pending batch is the caller's to read. No-op without a job.
+    /// Scans what the helper has not claimed and waits for the rest; afterwards the pending
+    /// batch, its results and the framer are the caller's again. No-op without a job.
     func finish() {
-        guard let (batch, blocks) = pending else { return }
+        guard let batch = pending else { return }
         pending = nil
         let generation = self.generation
+        var spins = 0
+        var blocks = framed.load(ordering: .acquiring)
+        while blocks < 0 {
+            spins += 1
+            if spins > 64 { sched_yield() }
+            blocks = framed.load(ordering: .acquiring)
+        }
         while let block = claimBlock(generation: generation, blocks: blocks) {
-            scan(batch, block: block)
+            scan(batch, block: block, lane: &lane)
             done.wrappingAdd(1, ordering: .releasing)
         }
-        var spins = 0
+        spins = 0
         while done.load(ordering: .acquiring) < blocks {
             spins += 1
             if spins > 64 { sched_yield() }
         }
+    }
+
+    private static func blocks(_ batch: LineBatch) -> Int {
+        (batch.count + blockSize - 1) / blockSize
     }
 
     private func claimBlock(generation: Int, blocks: Int) -> Int? {
@@ -139,13 +197,25 @@ final class ScanCrew: @unchecked Sendable {
         }
     }
 
+    /// Scans and maps the lines of one block: each line's values, its event time or problem,
+    /// and its customer's hash.
     @inline(__always)
-    private func scan(_ batch: LineBatch, block: Int) {
+    private func scan(_ batch: LineBatch, block: Int, lane: inout Lane) {
         var i = block * Self.blockSize
         let end = min(i + Self.blockSize, batch.count)
         while i < end {
             if batch.entries[i].start >= 0 {
-                batch.outcomes[i] = scanner.scan(batch.line(i), into: batch.values(i))
+                let line = batch.line(i)
+                let values = batch.values(i)
+                let outcome = scanner.scan(line, into: values)
+                let mapped = mapping.map(line, outcome: outcome, values: UnsafePointer(values),
+                                         scratch: lane.scratch, days: &lane.days)
+                batch.mapped[i] = mapped
+                if case .event = mapped {
+                    let customer = values[mapping.customerField]
+                    batch.hashes[i] = customer.hasEscapes ? 0 : XXH64.hash(
+                        UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)]), seed: 0)
+                }
             }
             i += 1
         }
@@ -153,6 +223,8 @@ final class ScanCrew: @unchecked Sendable {
 
     private func helperLoop() {
         var seen = 0
+        var lane = Lane(maxLineLength: maxLineLength)
+        defer { lane.deallocate() }
         while true {
             pthread_mutex_lock(mutex)
             while jobGeneration == seen && !stopping {
@@ -164,10 +236,18 @@ final class ScanCrew: @unchecked Sendable {
             }
             seen = jobGeneration
             let batch = job!
-            let blocks = jobBlocks
+            let framer = jobFramer
             pthread_mutex_unlock(mutex)
+            var blocks: Int
+            if let framer {
+                batch.fill(from: framer)
+                blocks = Self.blocks(batch)
+                framed.store(blocks, ordering: .releasing)
+            } else {
+                blocks = framed.load(ordering: .acquiring)
+            }
             while let block = claimBlock(generation: seen, blocks: blocks) {
-                scan(batch, block: block)
+                scan(batch, block: block, lane: &lane)
                 done.wrappingAdd(1, ordering: .releasing)
             }
         }

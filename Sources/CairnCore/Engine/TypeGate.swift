@@ -107,7 +107,7 @@ struct TypeGate {
         var k = 0
         while k < literals.count {
             let literal = literals[k]
-            if literal.count == count && (count == 0 || memcmp(text, bytes.baseAddress! + literal.start, count) == 0) {
+            if literal.count == count && (count == 0 || bytesEqual(text, bytes.baseAddress! + literal.start, count: count)) {
                 return literal.mask
             }
             k &+= 1

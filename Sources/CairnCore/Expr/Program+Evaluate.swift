@@ -98,8 +98,8 @@ extension ProgramStorage {
             guard scanned.kind == .string && !scanned.hasEscapes else { return -1 }
             let count = Int(scanned.end &- scanned.start)
             // SAFETY: the scanner's span lies in the line; the literal in the program's bytes.
-            let equal = count == Int(node.c) && (count == 0 || memcmp(
-                activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count) == 0)
+            let equal = count == Int(node.c) && (count == 0 || bytesEqual(
+                activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count: count))
             return equal ? 1 : 0
         case .equal, .notEqual:
             guard let profile = activation.profileValues else { return -1 }
@@ -701,7 +701,7 @@ struct Evaluator {
 
 @inline(__always) func memcmpEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     if a.isEmpty { return true }
-    return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    return bytesEqual(a.baseAddress!, b.baseAddress!, count: a.count)
 }
 
 @inline(__always) func rawCompare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {

@@ -264,22 +264,4 @@ extension JSONScanner {
             return nil
         }
     }
-
-    /// Whether `count` bytes at `a` and `b` are equal, eight at a time.
-    @inline(__always)
-    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        var i = 0
-        while count - i >= 8 {
-            // SAFETY: both ranges hold `count` readable bytes; unaligned loads.
-            let x = UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
-            let y = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
-            if x != y { return false }
-            i &+= 8
-        }
-        while i < count {
-            if a[i] != b[i] { return false }
-            i &+= 1
-        }
-        return true
-    }
 }

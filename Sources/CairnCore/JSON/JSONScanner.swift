@@ -309,61 +309,22 @@ public struct JSONScanner: Sendable {
         p += 1
         valueNode = -1
         valueField = -1
-        /// The key is `edge`'s: its value is on an interned path.
-        @inline(__always) func found(_ edge: FieldTrie.Edge) {
-            let child = trie.nodes[Int(edge.node)]
-            valueNode = edge.node
-            valueField = child.field
-            // Last duplicate wins wholesale: forget what an earlier one left below.
-            var d = Int(child.firstDescendant)
-            let dEnd = d + Int(child.descendantCount)
-            while d < dEnd {
-                values[Int(trie.descendants[d])] = .absent
-                d &+= 1
-            }
-        }
         if node >= 0 && !escapes {
-            // The usual key: looked up by its signature in the node's table of edges.
-            let parent = trie.nodes[Int(node)]
-            let mask = Int(parent.tableMask)
-            // SAFETY: eight readable bytes at `keyStart` (checked); unaligned load. Near the
-            // end of the line, the bytes are read one at a time.
-            let signature = end - keyStart >= 8
-                ? FieldTrie.signature(word: UInt64(littleEndian: UnsafeRawPointer(keyStart).loadUnaligned(as: UInt64.self)),
-                                      count: keyCount)
-                : FieldTrie.signature(keyStart, count: keyCount)
-            let table = trie.table + Int(parent.tableStart)
-            var h = FieldTrie.slot(signature) & mask
-            while mask >= 0 {
-                let edge = table[h]
-                if edge < 0 { break }
-                let candidate = trie.edges[Int(edge)]
-                if candidate.signature == signature && Int(candidate.keyCount) == keyCount
-                    && (keyCount <= 8 || bytesEqual(keyStart + 8, trie.keys + Int(candidate.keyStart) + 8, keyCount &- 8))
-                {
-                    found(candidate)
-                    break
-                }
-                h = (h &+ 1) & mask
-            }
+            matchKey(keyStart, count: keyCount, end, trie: trie, node: node, values: values,
+                     valueNode: &valueNode, valueField: &valueField)
         } else if node >= 0 {
+            // A key with escapes: decoded, compared with each edge in turn.
             let parent = trie.nodes[Int(node)]
             var edge = Int(parent.firstEdge)
             let edgeEnd = edge + Int(parent.edgeCount)
             while edge < edgeEnd {
                 let candidate = trie.edges[edge]
                 let segment = trie.keys + Int(candidate.keyStart)
-                let matches: Bool
-                if escapes {
-                    matches = JSONString.decodedEquals(
-                        UnsafeRawBufferPointer(start: keyStart, count: keyCount), hasEscapes: true,
-                        UnsafeRawBufferPointer(start: segment, count: Int(candidate.keyCount)))
-                } else {
-                    matches = Int(candidate.keyCount) == keyCount
-                        && bytesEqual(keyStart, segment, keyCount)
-                }
-                if matches {
-                    found(candidate)
+                if JSONString.decodedEquals(
+                    UnsafeRawBufferPointer(start: keyStart, count: keyCount), hasEscapes: true,
+                    UnsafeRawBufferPointer(start: segment, count: Int(candidate.keyCount)))
+                {
+                    found(candidate, trie: trie, values: values, valueNode: &valueNode, valueField: &valueField)
                     break
                 }
                 edge &+= 1
@@ -374,5 +335,57 @@ public struct JSONScanner: Sendable {
         guard p.pointee == colon else { return .expectedColon }
         p += 1
         return nil
+    }
+
+    /// Matches a key without escapes against the edges of `node` (looked up by signature in
+    /// the node's table); on a match, its value is on an interned path (see `found`).
+    ///
+    /// - Precondition: `valueNode` and `valueField` are -1; `keyCount` bytes at `keyStart`,
+    ///   and `end` the end of the line they lie in.
+    @inline(__always)
+    static func matchKey(
+        _ keyStart: UnsafePointer<UInt8>, count keyCount: Int, _ end: UnsafePointer<UInt8>, trie: FieldTrie,
+        node: Int32, values: UnsafeMutablePointer<ScannedValue>, valueNode: inout Int32, valueField: inout Int32
+    ) {
+        let parent = trie.nodes[Int(node)]
+        let mask = Int(parent.tableMask)
+        // SAFETY: eight readable bytes at `keyStart` (checked); unaligned load. Near the
+        // end of the line, the bytes are read one at a time.
+        let signature = end - keyStart >= 8
+            ? FieldTrie.signature(word: UInt64(littleEndian: UnsafeRawPointer(keyStart).loadUnaligned(as: UInt64.self)),
+                                  count: keyCount)
+            : FieldTrie.signature(keyStart, count: keyCount)
+        let table = trie.table + Int(parent.tableStart)
+        var h = FieldTrie.slot(signature) & mask
+        while mask >= 0 {
+            let edge = table[h]
+            if edge < 0 { break }
+            let candidate = trie.edges[Int(edge)]
+            if candidate.signature == signature && Int(candidate.keyCount) == keyCount
+                && (keyCount <= 8 || bytesEqual(keyStart + 8, trie.keys + Int(candidate.keyStart) + 8, count: keyCount &- 8))
+            {
+                found(candidate, trie: trie, values: values, valueNode: &valueNode, valueField: &valueField)
+                return
+            }
+            h = (h &+ 1) & mask
+        }
+    }
+
+    /// The key is `edge`'s: its value is on an interned path. The last duplicate wins
+    /// wholesale, so what an earlier one left below is forgotten.
+    @inline(__always)
+    static func found(
+        _ edge: FieldTrie.Edge, trie: FieldTrie, values: UnsafeMutablePointer<ScannedValue>,
+        valueNode: inout Int32, valueField: inout Int32
+    ) {
+        let child = trie.nodes[Int(edge.node)]
+        valueNode = edge.node
+        valueField = child.field
+        var d = Int(child.firstDescendant)
+        let dEnd = d + Int(child.descendantCount)
+        while d < dEnd {
+            values[Int(trie.descendants[d])] = .absent
+            d &+= 1
+        }
     }
 }

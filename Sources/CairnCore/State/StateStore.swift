@@ -1,3 +1,4 @@
+import CCairnSIMD
 import Glibc
 
 /// Persistent per-customer state: for each customer, its key bytes and a fixed-size payload,
@@ -227,12 +228,50 @@ public final class StateStore {
             if tags[position] == tag {
                 let slot = Int(entry) &- 1
                 if keyLength(slot) == count,
-                   memcmp(keyPointer(slot, length: count), key.baseAddress!, count) == 0 {
+                   bytesEqual(keyPointer(slot, length: count), key.baseAddress!, count: count) {
                     return (s, position, slot)
                 }
             }
             position = Self.next(position)
         }
+    }
+
+    /// The slot index of a payload pointer from `find`, `insert` or `slot(at:)`.
+    public func slotIndex(ofPayload payload: UnsafeRawPointer) -> Int {
+        (UnsafeRawPointer(payload) - Self.slotHeader - UnsafeRawPointer(slots.base)) / stride
+    }
+
+    /// Looking up a batch of customers, stage one: asks the cache for the index entries where
+    /// the lookup of `hash` starts. A hint: it changes nothing and never faults.
+    ///
+    /// A lookup's misses are dependent (index, then slot), so a runner that knows the hashes
+    /// of the events ahead calls this some events ahead, `prefetchSlot` a few events later,
+    /// and `find` finds both in the cache.
+    @inline(__always)
+    public func prefetchIndex(hash: UInt64) {
+        let (tags, slotColumn) = segment(segmentIndex(hash))
+        let home = Self.home(UInt16(truncatingIfNeeded: hash))
+        cairn_prefetch(tags + home)
+        cairn_prefetch(slotColumn + home)
+    }
+
+    /// Stage two (see `prefetchIndex`): asks the cache for the slot the lookup of `hash`
+    /// would try first, when its tag matches. Reads the index entry; changes nothing.
+    @inline(__always)
+    public func prefetchSlot(hash: UInt64) {
+        let tag = UInt16(truncatingIfNeeded: hash)
+        let (tags, slotColumn) = segment(segmentIndex(hash))
+        let home = Self.home(tag)
+        let entry = slotColumn[home]
+        guard entry != 0, tags[home] == tag else { return }
+        // SAFETY: an index entry names a slot below slotHigh; a prefetch never faults anyway.
+        let base = slotBase(Int(entry) &- 1)
+        var offset = 0
+        while offset < stride {
+            cairn_prefetch_write(base + offset)
+            offset &+= 64
+        }
+        cairn_prefetch_write(base + (stride &- 1))
     }
 
     /// The payload of the customer with `key`, or nil.
@@ -242,11 +281,6 @@ public final class StateStore {
     /// - Parameter hash: `XXH64.hash(key, seed: 0)`.
     /// - Complexity: O(1) expected; no allocation.
     @inline(__always)
-    /// The slot index of a payload pointer from `find`, `insert` or `slot(at:)`.
-    public func slotIndex(ofPayload payload: UnsafeRawPointer) -> Int {
-        (UnsafeRawPointer(payload) - Self.slotHeader - UnsafeRawPointer(slots.base)) / stride
-    }
-
     public func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> UnsafeMutableRawPointer? {
         guard key.count > 0, let found = locate(key, hash: hash) else { return nil }
         return slotBase(found.slot) + Self.slotHeader
@@ -274,6 +308,11 @@ public final class StateStore {
             throw error
         }
         let base = slotBase(slot)
+        // The slot's last byte is zero already: writing it makes a slot that reaches into a
+        // page no one has touched fault that page in writable now. Read first, the page
+        // would be mapped read-only and copied at the first write, with a TLB flush that
+        // interrupts every thread of the process.
+        base.storeBytes(of: 0 as UInt8, toByteOffset: stride &- 1, as: UInt8.self)
         if handle == 0 {
             base.copyMemory(from: key.baseAddress!, byteCount: count)
         } else {

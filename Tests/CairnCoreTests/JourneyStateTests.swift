@@ -115,8 +115,9 @@ struct JourneyStateTests {
             }
             var popped: [(Int64, UInt32)] = []
             while !queue.isEmpty {
-                #expect(queue.nextTime == queue.heap[0].time)
+                let next = queue.nextTime
                 let e = queue.pop()
+                #expect(e.time == next)
                 popped.append((e.time, e.slot))
             }
             let expected = pushed.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
@@ -124,5 +125,34 @@ struct JourneyStateTests {
             #expect(popped.map(\.1) == expected.map(\.1))
             #expect(queue.nextTime == .max)
         }
+    }
+
+    @Test("pushes and pops interleaved (and removeAll) match a sorted model, through growth")
+    func timerModel() {
+        var rng = SplitMix(seed: 12)
+        let queue = TimerQueue()
+        var model: [(time: Int64, slot: UInt32)] = []
+        func before(_ a: (time: Int64, slot: UInt32), _ b: (time: Int64, slot: UInt32)) -> Bool {
+            a.time < b.time || (a.time == b.time && a.slot < b.slot)
+        }
+        for step in 0..<8_000 {
+            if step == 6_000 {
+                queue.removeAll()
+                model.removeAll()
+            }
+            if rng.next() % 3 != 0 || model.isEmpty {
+                let entry = (time: Int64(rng.next() % 1_000), slot: UInt32(rng.next() % 64))
+                queue.push(time: entry.time, slot: Int(entry.slot))
+                model.append(entry)
+            } else {
+                let earliest = model.indices.min { before(model[$0], model[$1]) }!
+                let expected = model.remove(at: earliest)
+                let got = queue.pop()
+                #expect(got.time == expected.time && got.slot == expected.slot, "step \(step)")
+            }
+            #expect(queue.count == model.count)
+            #expect(queue.nextTime == (model.min(by: before)?.time ?? .max))
+        }
+        #expect(queue.capacity >= 512)
     }
 }

@@ -6,56 +6,97 @@
 /// moved on or ended, or the slot now holds another customer): waking a customer only moves
 /// instances whose own wake time has come, so a stale entry does nothing.
 ///
-/// - Complexity: push and pop O(log n); 16 bytes per entry; no allocation once grown.
+/// The heap is two columns, times and slots, so an entry takes 12 bytes (a struct of both
+/// would be padded to 16); they grow by doubling and never shrink.
+///
+/// - Complexity: push and pop O(log n); 12 bytes per entry; no allocation once grown.
 final class TimerQueue {
     struct Entry {
         var time: Int64
         var slot: UInt32
-
-        @inline(__always) static func < (a: Entry, b: Entry) -> Bool {
-            a.time < b.time || (a.time == b.time && a.slot < b.slot)
-        }
     }
 
-    private(set) var heap: [Entry] = []
+    private var times: UnsafeMutablePointer<Int64>
+    private var slots: UnsafeMutablePointer<UInt32>
+    private(set) var count = 0
+    private(set) var capacity = 0
 
-    var count: Int { heap.count }
-    var isEmpty: Bool { heap.isEmpty }
+    init() {
+        times = .allocate(capacity: 0)
+        slots = .allocate(capacity: 0)
+    }
+
+    deinit {
+        times.deallocate()
+        slots.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
     /// The earliest time (Int64.max when empty).
-    var nextTime: Int64 { heap.first?.time ?? .max }
+    var nextTime: Int64 { count == 0 ? .max : times[0] }
+
+    /// Whether the entry at `i` comes before (`time`, `slot`).
+    @inline(__always)
+    private func precedes(_ i: Int, _ time: Int64, _ slot: UInt32) -> Bool {
+        times[i] < time || (times[i] == time && slots[i] < slot)
+    }
 
     func push(time: Int64, slot: Int) {
-        let e = Entry(time: time, slot: UInt32(slot))
-        var i = heap.count
-        heap.append(e)
+        if count == capacity { grow() }
+        let s = UInt32(slot)
+        var i = count
+        count += 1
         while i > 0 {
             let parent = (i - 1) >> 1
-            if !(e < heap[parent]) { break }
-            heap[i] = heap[parent]
+            if !(time < times[parent] || (time == times[parent] && s < slots[parent])) { break }
+            times[i] = times[parent]
+            slots[i] = slots[parent]
             i = parent
         }
-        heap[i] = e
+        times[i] = time
+        slots[i] = s
     }
 
+    /// Removes and returns the earliest entry.
+    ///
+    /// - Precondition: the queue is not empty.
     func pop() -> Entry {
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
+        precondition(count > 0, "TimerQueue.pop on an empty queue")
+        let top = Entry(time: times[0], slot: slots[0])
+        count -= 1
+        let n = count
+        if n > 0 {
+            let time = times[n]
+            let slot = slots[n]
             var i = 0
-            let n = heap.count
             while true {
                 let l = 2 * i + 1
                 if l >= n { break }
                 var c = l
-                if l + 1 < n && heap[l + 1] < heap[l] { c = l + 1 }
-                if !(heap[c] < last) { break }
-                heap[i] = heap[c]
+                if l + 1 < n && precedes(l + 1, times[l], slots[l]) { c = l + 1 }
+                if !precedes(c, time, slot) { break }
+                times[i] = times[c]
+                slots[i] = slots[c]
                 i = c
             }
-            heap[i] = last
+            times[i] = time
+            slots[i] = slot
         }
         return top
     }
 
-    func removeAll() { heap.removeAll(keepingCapacity: true) }
+    func removeAll() { count = 0 }
+
+    private func grow() {
+        let newCapacity = max(16, capacity * 2)
+        let newTimes = UnsafeMutablePointer<Int64>.allocate(capacity: newCapacity)
+        let newSlots = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        newTimes.moveInitialize(from: times, count: count)
+        newSlots.moveInitialize(from: slots, count: count)
+        times.deallocate()
+        slots.deallocate()
+        times = newTimes
+        slots = newSlots
+        capacity = newCapacity
+    }
 }

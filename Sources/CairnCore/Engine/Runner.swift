@@ -35,10 +35,11 @@ public final class Runner {
     private let evalScratch = EvalScratch()
     /// The run's state (profiles and checkpoints); nil keeps nothing between events.
     public let state: RunState?
-    /// The profiles, if the pipeline has any.
-    private let profile: ProfileEngine?
-    /// The customers' state, looked up ahead (see `process`).
-    private let store: StateStore?
+    /// The profiles, if the pipeline has any, and the customers' state, looked up ahead (see
+    /// `process`). Unmanaged, used through `_withUnsafeGuaranteedRef`: `state` keeps them,
+    /// and binding a strong optional retained and released it at every event.
+    private let profile: Unmanaged<ProfileEngine>?
+    private let store: Unmanaged<StateStore>?
     /// Whether the state lives in a directory: only then are inputs identified and
     /// checkpoints written (state in memory ends with the run).
     private let keepsCheckpoints: Bool
@@ -71,8 +72,8 @@ public final class Runner {
         self.output = output
         self.observer = observer
         self.state = state
-        self.profile = state?.profile
-        self.store = state?.store
+        self.profile = state?.profile.map { Unmanaged.passUnretained($0) }
+        self.store = state.map { Unmanaged.passUnretained($0.store) }
         self.keepsCheckpoints = state?.directory != nil
         state?.profile?.load(only: pipeline.programs.reduce(into: Set<Int>()) { $0.formUnion($1.profileFieldsRead) })
         self.eventsBefore = state?.checkpoint.events ?? 0
@@ -354,9 +355,9 @@ public final class Runner {
     private func process(_ batch: LineBatch, source: any ByteSource) -> RunEnd? {
         var i = 0
         while i < batch.count {
-            if let store {
-                // The customers of the events ahead are known (the crew hashed them): their
-                // index entries, then their slots, reach the cache before their turn.
+            // The customers of the events ahead are known (the crew hashed them): their index
+            // entries, then their slots, reach the cache before their turn.
+            store?._withUnsafeGuaranteedRef { store in
                 if i &+ Self.indexAhead < batch.count { store.prefetchIndex(hash: batch.hashes[i &+ Self.indexAhead]) }
                 if i &+ Self.slotAhead < batch.count { store.prefetchSlot(hash: batch.hashes[i &+ Self.slotAhead]) }
             }
@@ -528,16 +529,25 @@ public final class Runner {
         let hash = customer.hasEscapes ? XXH64.hash(key, seed: 0) : known ?? XXH64.hash(key, seed: 0)
         var payload: UnsafeMutableRawPointer?
         if let profile {
-            do {
-                payload = try profile.apply(key: key, hash: hash, activation: activation, scratch: evalScratch)
-            } catch {
-                throw .state(error)
-            }
-            profile.load(payload!)
-            activation.variableText = profile.text.bytes
-            activation.profileValues = UnsafePointer(profile.values.baseAddress)
             let applied = eventsBefore &+ Int64(stats.events)
-            if applied & 63 == 0 { profile.sweep(64) }
+            let scratch = evalScratch
+            let outcome: Result<UnsafeMutableRawPointer, StateError> = profile._withUnsafeGuaranteedRef { profile in
+                let found: UnsafeMutableRawPointer
+                do throws(StateError) {
+                    found = try profile.apply(key: key, hash: hash, activation: activation, scratch: scratch)
+                } catch {
+                    return .failure(error)
+                }
+                profile.load(found)
+                activation.variableText = profile.text.bytes
+                activation.profileValues = UnsafePointer(profile.values.baseAddress)
+                if applied & 63 == 0 { profile.sweep(64) }
+                return .success(found)
+            }
+            switch outcome {
+            case .success(let found): payload = found
+            case .failure(let error): throw .state(error)
+            }
         }
         try journeys.event(JourneyEngine.Customer(key: key, hash: hash, text: text, payload: payload),
                            activation: activation)

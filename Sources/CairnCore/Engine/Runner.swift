@@ -356,10 +356,14 @@ public final class Runner {
         var i = 0
         while i < batch.count {
             // The customers of the events ahead are known (the crew hashed them): their index
-            // entries, then their slots, reach the cache before their turn.
+            // entries, then their slots, then their journey state reach the cache before
+            // their turn.
             store?._withUnsafeGuaranteedRef { store in
                 if i &+ Self.indexAhead < batch.count { store.prefetchIndex(hash: batch.hashes[i &+ Self.indexAhead]) }
                 if i &+ Self.slotAhead < batch.count { store.prefetchSlot(hash: batch.hashes[i &+ Self.slotAhead]) }
+                if i &+ Self.blockAhead < batch.count {
+                    store.prefetchBlock(hash: batch.hashes[i &+ Self.blockAhead], handleOffset: ProfileLayout.journeysOffset)
+                }
             }
             let entry = batch.entries[i]
             stats.lines += 1
@@ -402,9 +406,11 @@ public final class Runner {
         return nil
     }
 
-    /// How many events ahead `process` asks for a customer's index entries, and its slot.
+    /// How many events ahead `process` asks for a customer's index entries, its slot, and its
+    /// journey state.
     static let indexAhead = 8
     static let slotAhead = 4
+    static let blockAhead = 2
 
     /// Flushes what is buffered; a failure to flush overrides any end but an earlier output
     /// failure.

@@ -274,6 +274,22 @@ public final class StateStore {
         cairn_prefetch_write(base + (stride &- 1))
     }
 
+    /// Stage three (see `prefetchIndex`): asks the cache for the arena block named by the
+    /// handle at `handleOffset` in the payload of the slot the lookup of `hash` would try
+    /// first, when its tag matches and the handle is in the arena. Reads the index entry and
+    /// the payload; changes nothing.
+    @inline(__always)
+    public func prefetchBlock(hash: UInt64, handleOffset: Int) {
+        let tag = UInt16(truncatingIfNeeded: hash)
+        let (tags, slotColumn) = segment(segmentIndex(hash))
+        let home = Self.home(tag)
+        let entry = slotColumn[home]
+        guard entry != 0, tags[home] == tag else { return }
+        let handle = slotBase(Int(entry) &- 1).load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
+        guard handle != 0, handle < UInt64(arena.size) else { return }
+        cairn_prefetch(arena.base + Int(handle))
+    }
+
     /// The payload of the customer with `key`, or nil.
     ///
     /// - Safety: see the type's Safety section: the pointer is stable, but designates this

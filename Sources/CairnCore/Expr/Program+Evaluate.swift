@@ -31,19 +31,8 @@ extension ProgramStorage {
     /// `Program.evaluate`, on the program's arrays at their fixed addresses.
     func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
         scratch.reset()
-        let p = self
-        return withUnsafeTemporaryAllocation(of: Value.self, capacity: p.localCount + 1) { locals in
-            let evaluator = Evaluator(
-                nodes: p.nodes.baseAddress!, constants: p.constants.baseAddress!,
-                operands: p.operands.baseAddress!, programBytes: UnsafeRawBufferPointer(p.bytes),
-                line: activation.line, fields: activation.fields,
-                eventTime: activation.eventTime, variableText: activation.variableText,
-                variableValues: activation.variableValues,
-                profileValues: activation.profileValues,
-                journeyValues: activation.journeyValues, locals: locals.baseAddress!,
-                scratch: scratch, zones: p.zonesView, regexes: p.regexesView)
-            return evaluator.eval(p.root)
-        }
+        let root = self.root
+        return withEvaluator(activation, scratch) { $0.eval(root) }
     }
 
     /// Only `bool(true)` matches.

@@ -32,28 +32,26 @@ extension Program {
     /// Runs `body` with an evaluator over this program and `activation`, without resetting
     /// `scratch`.
     func withEvaluator<R>(_ activation: Activation, _ scratch: EvalScratch, _ body: (Evaluator) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: Value.self, capacity: localCount + 1) { locals in
-            nodes.withUnsafeBufferPointer { nodes in
-                constants.withUnsafeBufferPointer { constants in
-                    operands.withUnsafeBufferPointer { operands in
-                        bytes.withUnsafeBytes { bytes in
-                            zones.withUnsafeBufferPointer { zones in
-                                regexes.withUnsafeBufferPointer { regexes in
-                                    body(Evaluator(
-                                        nodes: nodes.baseAddress!, constants: constants.baseAddress!,
-                                        operands: operands.baseAddress!, programBytes: bytes,
-                                        line: activation.line, fields: activation.fields,
-                                        eventTime: activation.eventTime, variableText: activation.variableText,
-                                        variableValues: activation.variableValues,
+        storage.withEvaluator(activation, scratch, body)
+    }
+}
+
+extension ProgramStorage {
+    /// `Program.withEvaluator`, on the program's arrays at their fixed addresses: nothing
+    /// to borrow (or retain) but the storage itself.
+    @inline(__always)
+    func withEvaluator<R>(_ activation: Activation, _ scratch: EvalScratch, _ body: (Evaluator) -> R) -> R {
+        let p = self
+        return withUnsafeTemporaryAllocation(of: Value.self, capacity: p.localCount + 1) { locals in
+            body(Evaluator(
+                nodes: p.nodes.baseAddress!, constants: p.constants.baseAddress!,
+                operands: p.operands.baseAddress!, programBytes: UnsafeRawBufferPointer(p.bytes),
+                line: activation.line, fields: activation.fields,
+                eventTime: activation.eventTime, variableText: activation.variableText,
+                variableValues: activation.variableValues,
                 profileValues: activation.profileValues,
                 journeyValues: activation.journeyValues, locals: locals.baseAddress!,
-                                        scratch: scratch, zones: zones, regexes: regexes))
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+                scratch: scratch, zones: p.zonesView, regexes: p.regexesView))
         }
     }
 }

@@ -11,7 +11,7 @@ extension JourneyEngine {
         // entry.
         let keyStart = work.bytes.count
         var keyCount = 0
-        if let key = journey.pointee.key {
+        if let key = hot[j].key {
             guard appendKey(key, context) else { return }
             keyCount = work.bytes.count - keyStart
             if keyCount == 0 || keyCount > StateStore.maxKeyLength {
@@ -82,18 +82,20 @@ extension JourneyEngine {
     /// Appends the key's text to `work.bytes`: what CEL's `string()` makes of the value (a
     /// number from the event, `7`, gives `"7"`), or the JSON text of a list or map; false when
     /// the key has no value.
-    private func appendKey(_ key: Program, _ activation: Activation) -> Bool {
-        let value = key.evaluate(activation, scratch: scratch)
-        switch value {
-        case .error, .null:
-            return false
-        default:
-            return key.withEvaluator(activation, scratch) { evaluator in
-                if case .string(let span) = evaluator.toString(value) {
-                    evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
-                    return true
+    private func appendKey(_ key: Unmanaged<ProgramStorage>, _ activation: Activation) -> Bool {
+        key._withUnsafeGuaranteedRef { key in
+            let value = key.evaluate(activation, scratch: scratch)
+            switch value {
+            case .error, .null:
+                return false
+            default:
+                return key.withEvaluator(activation, scratch) { evaluator in
+                    if case .string(let span) = evaluator.toString(value) {
+                        evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
+                        return true
+                    }
+                    return evaluator.render(value, into: &work.bytes)
                 }
-                return evaluator.render(value, into: &work.bytes)
             }
         }
     }

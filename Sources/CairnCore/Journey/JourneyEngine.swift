@@ -76,6 +76,8 @@ final class JourneyEngine {
     }
 
     struct Hot {
+        /// The `key` expression, unretained.
+        var key: Unmanaged<ProgramStorage>?
         var exit: Condition?
         var goal: Condition?
         /// ns; .max without `within`.
@@ -175,7 +177,7 @@ final class JourneyEngine {
         keepsState = store != nil && (!pipeline.profile.isEmpty || Self.needsState(pipeline))
         hot = .allocate(capacity: max(1, pipeline.journeys.count))
         _ = hot.initialize(from: pipeline.journeys.map { journey in
-            Hot(exit: journey.exit.map(Condition.init), goal: journey.goal.map { Condition($0.when) },
+            Hot(key: journey.key.map { .passUnretained($0.storage) }, exit: journey.exit.map(Condition.init), goal: journey.goal.map { Condition($0.when) },
                 goalWithin: journey.goal?.within ?? .max, goalContinues: journey.goal?.continues ?? false,
                 hold: journey.hold.map { Condition($0.when) }, holdMode: journey.hold?.mode ?? .wait,
                 holdMax: journey.hold?.max ?? 0)

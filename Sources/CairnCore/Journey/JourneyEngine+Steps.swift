@@ -111,44 +111,48 @@ extension JourneyEngine {
     }
 
     /// Appends to `work.bytes` the captured event of journey `j`: a JSON object holding the
-    /// event's values at the paths of its capture plan (see `capturePlans`).
+    /// event's values at the paths of its capture plan (see `CaptureTable`).
     private func capture(journey j: Int, _ activation: Activation) {
-        let plan = capturePlans[j]
-        guard !plan.isEmpty else { return }
+        let table = captures
+        let plan = table.plans[j]
         let line = activation.line
-        if pipeline.fields.paths[plan[0]].isEmpty {
+        if plan.whole {
             work.bytes.append(contentsOf: line)
             return
         }
-        let keys = captureKeys[j]
+        guard plan.count > 0 else { return }
+        let first = Int(plan.first)
+        let path = table.path.baseAddress!
         // The components of the objects open so far (as indices into the previous path).
         var open = 0
         var previous = -1
         var needsComma = false
         work.bytes.append(UInt8(ascii: "{"))
-        for (k, id) in plan.enumerated() {
-            let value = activation.fields[id]
+        for k in 0..<Int(plan.count) {
+            let entry = table.entries[first + k]
+            let value = activation.fields[Int(entry.field)]
             guard value.isPresent else { continue }
-            let path = keys[k]
+            let components = path + Int(entry.pathStart)
+            let count = Int(entry.pathCount)
             var common = 0
             if previous >= 0 {
-                let last = keys[previous]
-                while common < open, common < path.count - 1, last[common] == path[common] { common += 1 }
+                let last = path + Int(table.entries[first + previous].pathStart)
+                while common < open, common < count - 1, last[common] == components[common] { common += 1 }
             }
             while open > common {
                 work.bytes.append(UInt8(ascii: "}"))
                 open -= 1
                 needsComma = true
             }
-            while open < path.count - 1 {
+            while open < count - 1 {
                 if needsComma { work.bytes.append(UInt8(ascii: ",")) }
-                work.bytes.append(contentsOf: path[open])
+                work.bytes.append(contentsOf: table.name(components[open]))
                 work.bytes.append(UInt8(ascii: "{"))
                 open += 1
                 needsComma = false
             }
             if needsComma { work.bytes.append(UInt8(ascii: ",")) }
-            work.bytes.append(contentsOf: path[path.count - 1])
+            work.bytes.append(contentsOf: table.name(components[count - 1]))
             let quoted = value.kind == .string ? 1 : 0
             work.bytes.append(contentsOf: UnsafeRawBufferPointer(
                 rebasing: line[(Int(value.start) - quoted)..<(Int(value.end) + quoted)]))

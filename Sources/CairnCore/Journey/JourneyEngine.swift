@@ -42,10 +42,8 @@ final class JourneyEngine {
     let templates: [[[UInt8]]]
     let channelNames: [[UInt8]]
     let channelHashes: [UInt32]
-    /// Per journey: the event paths an instance keeps (`Journey.capture`), sorted by their
-    /// components so that paths sharing a prefix are adjacent, without paths inside another
-    /// (the whole event alone when a step reads `event` itself).
-    let capturePlans: [[FieldID]]
+    /// Per journey: the event paths an instance keeps (`Journey.capture`), flat.
+    let captures: CaptureTable
     /// Per journey, what runs on every event of a customer with an instance, without copying
     /// the journey (its arrays would be retained) or its programs.
     let hot: UnsafeMutableBufferPointer<Hot>
@@ -55,8 +53,6 @@ final class JourneyEngine {
     let erase: Condition?
     /// Which journeys' instances an event can concern, by its type.
     let filter: TypeGate
-    /// Per journey: the capture plan's quoted path components (see `capture`).
-    let captureKeys: [[[[UInt8]]]]
 
     /// A condition evaluated without reference counting (the pipeline keeps it alive).
     struct Condition {
@@ -144,19 +140,7 @@ final class JourneyEngine {
             }
         }
         channelNames = pipeline.channels.map { quoted($0.name) }
-        let paths = pipeline.fields.paths
-        capturePlans = pipeline.journeys.map { journey in
-            let sorted = journey.capture.sorted { paths[$0].lexicographicallyPrecedes(paths[$1]) }
-            var plan: [FieldID] = []
-            for id in sorted {
-                if let last = plan.last, paths[id].starts(with: paths[last]) { continue }
-                plan.append(id)
-            }
-            return plan
-        }
-        captureKeys = capturePlans.map { plan in
-            plan.map { id in paths[id].map { Array(JSONText.quoted($0).utf8) + [UInt8(ascii: ":")] } }
-        }
+        captures = CaptureTable(pipeline)
         channelHashes = pipeline.channels.map { CompiledPipeline.nameHash($0.name) }
         variantNames = pipeline.journeys.map { journey in
             var names: [UInt32: [UInt8]] = [:]
@@ -209,6 +193,7 @@ final class JourneyEngine {
         entering.deallocate()
         entryGate.deallocate()
         filter.deallocate()
+        captures.deallocate()
         hot.deinitialize().deallocate()
         waitForEvents.deinitialize().deallocate()
         journeyValues.deinitialize(count: 5).deallocate()

@@ -326,18 +326,12 @@ final class ProgramStorage: @unchecked Sendable {
 
     init(nodes: [ProgramInstruction], constants: [Value], bytes: [UInt8], operands: [Int32],
          zones: [CELTimeZone], regexes: [CELRegex], root: Int32, localCount: Int) {
-        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-            // At least one element, so that the base address exists even for an empty array.
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
-            _ = buffer.initialize(from: array)
-            return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
-        }
-        self.nodes = copy(nodes)
-        self.constants = copy(constants)
-        self.operands = copy(operands)
-        self.zones = copy(zones)
-        self.regexes = copy(regexes)
-        self.bytes = UnsafeMutableRawBufferPointer(copy(bytes))
+        self.nodes = .copying(nodes)
+        self.constants = .copying(constants)
+        self.operands = .copying(operands)
+        self.zones = .copying(zones)
+        self.regexes = .copying(regexes)
+        self.bytes = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer.copying(bytes))
         self.root = root
         self.localCount = localCount
         self.zonesView = UnsafeBufferPointer(self.zones)

@@ -163,11 +163,6 @@ final class FieldTrie: @unchecked Sendable {
     }
 
     private static func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
-        let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
-        // SAFETY: `pointer` has room for `array.count` elements of a trivial type.
-        array.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { pointer.initialize(from: base, count: source.count) }
-        }
-        return pointer
+        UnsafeMutableBufferPointer.copying(array).baseAddress!
     }
 }

@@ -65,16 +65,11 @@ struct CaptureTable {
                 entries.append(Entry(field: Int32(id), pathStart: Int32(start), pathCount: Int32(path.count - start)))
             }
         }
-        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
-            _ = buffer.initialize(from: array)
-            return buffer
-        }
-        self.plans = copy(plans)
-        self.entries = copy(entries)
-        self.path = copy(path)
-        self.names = copy(names)
-        self.bytes = UnsafeMutableRawBufferPointer(copy(bytes))
+        self.plans = .copying(plans)
+        self.entries = .copying(entries)
+        self.path = .copying(path)
+        self.names = .copying(names)
+        self.bytes = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer.copying(bytes))
     }
 
     /// The bytes of name `id`: its quoted name and a colon.

@@ -259,13 +259,7 @@ public final class StateStore {
     /// would try first, when its tag matches. Reads the index entry; changes nothing.
     @inline(__always)
     public func prefetchSlot(hash: UInt64) {
-        let tag = UInt16(truncatingIfNeeded: hash)
-        let (tags, slotColumn) = segment(segmentIndex(hash))
-        let home = Self.home(tag)
-        let entry = slotColumn[home]
-        guard entry != 0, tags[home] == tag else { return }
-        // SAFETY: an index entry names a slot below slotHigh; a prefetch never faults anyway.
-        let base = slotBase(Int(entry) &- 1)
+        guard let base = firstCandidate(hash) else { return }
         var offset = 0
         while offset < stride {
             cairn_prefetch_write(base + offset)
@@ -280,14 +274,23 @@ public final class StateStore {
     /// the payload; changes nothing.
     @inline(__always)
     public func prefetchBlock(hash: UInt64, handleOffset: Int) {
+        guard let base = firstCandidate(hash) else { return }
+        let handle = base.load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
+        guard handle != 0, handle < UInt64(arena.size) else { return }
+        cairn_prefetch(arena.base + Int(handle))
+    }
+
+    /// The slot the lookup of `hash` tries first (its home entry), when that entry's tag
+    /// matches; not checked against a key. For the prefetches.
+    @inline(__always)
+    private func firstCandidate(_ hash: UInt64) -> UnsafeMutableRawPointer? {
         let tag = UInt16(truncatingIfNeeded: hash)
         let (tags, slotColumn) = segment(segmentIndex(hash))
         let home = Self.home(tag)
         let entry = slotColumn[home]
-        guard entry != 0, tags[home] == tag else { return }
-        let handle = slotBase(Int(entry) &- 1).load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
-        guard handle != 0, handle < UInt64(arena.size) else { return }
-        cairn_prefetch(arena.base + Int(handle))
+        guard entry != 0, tags[home] == tag else { return nil }
+        // SAFETY: an index entry names a slot below slotHigh.
+        return slotBase(Int(entry) &- 1)
     }
 
     /// The payload of the customer with `key`, or nil.

@@ -96,7 +96,7 @@ final class JourneyEngine {
     /// Values of `journey.*` for the instance being evaluated.
     let journeyValues: UnsafeMutablePointer<Value>
     /// Text for `journey.*` strings when there is no profile (else the profile's text is used).
-    let ownText = ProfileText()
+    let ownText = ByteBuffer()
     /// A timer's event: the captured context of an instance, and its scanned fields.
     let contextScanner: JSONScanner
     let contextValues: UnsafeMutablePointer<ScannedValue>

@@ -76,12 +76,14 @@ final class RecordWriter {
     }
 
     private var pieces: [Piece] = []
-    private var buffer: [UInt8] = []
+    private let buffer = ByteBuffer(capacity: 1 << 16)
     /// The moment's customer and time.
-    private var customerText: [UInt8] = []
+    private let customerText = ByteBuffer(capacity: 256)
     private var customerHash: UInt64 = 0
     private var time: Int64 = .min
-    private var timeText: [UInt8] = []
+    private let timeText = ByteBuffer(capacity: 64)
+    /// A send's `data` values, rendered (the renderer writes to an array).
+    private var rendered: [UInt8] = []
     private let timeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
     /// For a customer read from the state: its key re-escaped.
     private let escapeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: StateStore.maxKeyLength * 6 + 16, alignment: 8)
@@ -99,7 +101,6 @@ final class RecordWriter {
         self.emit = emit
         self.explains = explain
         pieces.reserveCapacity(64)
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit {
@@ -115,14 +116,15 @@ final class RecordWriter {
     }
 
     func beginMoment(customer: JourneyEngine.Customer, time: Int64) {
-        pieces.removeAll(keepingCapacity: true)
-        buffer.removeAll(keepingCapacity: true)
-        customerText.removeAll(keepingCapacity: true)
-        customerText.append(contentsOf: customer.text)
+        // Most moments write nothing: an empty array is not cleared (that is not free).
+        if !pieces.isEmpty { pieces.removeAll(keepingCapacity: true) }
+        buffer.reset()
+        customerText.reset()
+        customerText.append(customer.text)
         customerHash = customer.hash
         if time != self.time {
             self.time = time
-            timeText.removeAll(keepingCapacity: true)
+            timeText.reset()
         }
     }
 
@@ -130,9 +132,9 @@ final class RecordWriter {
     private func appendTime() {
         if timeText.isEmpty {
             let n = EventTime.formatRFC3339(time, into: timeScratch)
-            timeText.append(contentsOf: UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]))
+            timeText.append(UnsafeRawBufferPointer(rebasing: timeScratch[0..<n]))
         }
-        buffer.append(contentsOf: timeText)
+        buffer.append(timeText.bytes)
     }
 
     // MARK: - Records
@@ -155,9 +157,9 @@ final class RecordWriter {
         put(",\"step\":")
         if instance.flags.contains(.stepRemoved) {
             // Named as the pipeline that wrote the state named it, if it is known.
-            if let name = engine.formerNames[instance.stepHash] { buffer.append(contentsOf: name) } else { put("null") }
+            if let name = engine.formerNames[instance.stepHash] { buffer.append(name) } else { put("null") }
         } else {
-            buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step])
+            buffer.append(engine.quotedSteps[instance.journey][instance.step])
         }
         put(",\"reason\":")
         string(reason)
@@ -203,11 +205,11 @@ final class RecordWriter {
         let start = buffer.count
         head(nil, engine, instance: i, step: engine.journeys[instance.journey].steps[instance.step].nameHash, group: 2)
         put(",\"step\":")
-        buffer.append(contentsOf: engine.quotedSteps[instance.journey][instance.step])
+        buffer.append(engine.quotedSteps[instance.journey][instance.step])
         put(",\"channel\":")
-        buffer.append(contentsOf: engine.channelNames[send.channel])
+        buffer.append(engine.channelNames[send.channel])
         put(",\"template\":")
-        buffer.append(contentsOf: engine.templates[instance.journey][instance.step])
+        buffer.append(engine.templates[instance.journey][instance.step])
         let base = start..<buffer.count
         let dataStart = buffer.count
         if !send.data.isEmpty {
@@ -218,8 +220,9 @@ final class RecordWriter {
                 string(field.name)
                 put(":")
                 let value = field.value.evaluate(bound, scratch: engine.scratch)
-                let ok = field.value.withEvaluator(bound, engine.scratch) { $0.render(value, into: &buffer) }
-                if !ok { put("null") }
+                rendered.removeAll(keepingCapacity: true)
+                let ok = field.value.withEvaluator(bound, engine.scratch) { $0.render(value, into: &rendered) }
+                if ok { buffer.append(rendered) } else { put("null") }
             }
             put("}")
         }
@@ -340,18 +343,14 @@ final class RecordWriter {
 
     private func write(_ range: Range<Int>) throws(OutputError) {
         guard !range.isEmpty else { return }
-        let target = try output.reserve(range.count)
-        buffer.withUnsafeBytes { raw in
-            target.copyMemory(from: raw.baseAddress! + range.lowerBound, byteCount: range.count)
-        }
-        output.commit(range.count)
+        try output.append(buffer.bytes(in: range))
     }
 
     // MARK: - Pieces of text
 
     /// `{"kind":"KIND","id":…,"time":…,"customer":…,"journey":…,"instance":…` (from `,"id"`
     /// when `kind` is nil).
-    private func head(_ kind: String?, _ engine: JourneyEngine, instance i: Int, step: UInt32, group: UInt64) {
+    private func head(_ kind: StaticString?, _ engine: JourneyEngine, instance i: Int, step: UInt32, group: UInt64) {
         let instance = engine.work.instances[i]
         if let kind {
             put("{\"kind\":\"")
@@ -364,15 +363,10 @@ final class RecordWriter {
             instance.enteredAt.littleEndian, (UInt64(instance.entries) | group << 32).littleEndian)
         idTimeCustomer(withUnsafeBytes(of: &key) { XXH64.hash($0, seed: 0) })
         put("\",\"journey\":")
-        buffer.append(contentsOf: engine.journeyNames[instance.journey])
+        buffer.append(engine.journeyNames[instance.journey])
         put(",\"instance\":")
         if instance.keyCount > 0 {
-            engine.work.withKey(i) { raw in
-                buffer.append(UInt8(ascii: "\""))
-                let n = JSONString.escape(raw, into: escapeScratch) ?? 0
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
-                buffer.append(UInt8(ascii: "\""))
-            }
+            engine.work.withKey(i) { string($0) }
         } else {
             put("null")
         }
@@ -385,7 +379,7 @@ final class RecordWriter {
         put("\",\"time\":\"")
         appendTime()
         put("\",\"customer\":\"")
-        buffer.append(contentsOf: customerText)
+        buffer.append(customerText.bytes)
     }
 
     private func variant(_ engine: JourneyEngine, instance i: Int) {
@@ -398,8 +392,9 @@ final class RecordWriter {
         }
     }
 
-    private func put(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+    @inline(__always)
+    private func put(_ text: StaticString) {
+        buffer.append(text)
     }
 
     /// A non-negative integer in decimal.
@@ -413,7 +408,7 @@ final class RecordWriter {
                 raw[at] = UInt8(ascii: "0") + UInt8(n % 10)
                 n /= 10
             } while n > 0 && at > 0
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
+            buffer.append(UnsafeRawBufferPointer(rebasing: raw[at...]))
         }
     }
 
@@ -432,13 +427,16 @@ final class RecordWriter {
     private func string(_ raw: UnsafeRawBufferPointer) {
         buffer.append(UInt8(ascii: "\""))
         let n = JSONString.escape(raw, into: escapeScratch) ?? 0
-        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
+        buffer.append(UnsafeRawBufferPointer(rebasing: escapeScratch[0..<n]))
         buffer.append(UInt8(ascii: "\""))
     }
 
     private func hex(_ id: UInt64) {
         let digits: StaticString = "0123456789abcdef"
         let d = digits.utf8Start
-        for k in 0..<16 { buffer.append(d[Int((id >> UInt64(60 - 4 * k)) & 0xF)]) }
+        let out = buffer.extend(by: 16)
+        for k in 0..<16 {
+            out.storeBytes(of: d[Int((id &>> UInt64(60 - 4 * k)) & 0xF)], toByteOffset: k, as: UInt8.self)
+        }
     }
 }

@@ -32,7 +32,7 @@ public final class ProfileEngine {
     /// One value per field, for `Activation.profileValues`.
     public let values: UnsafeMutableBufferPointer<Value>
     /// Text the string, list and map values point into (origin `.variables`).
-    public let text = ProfileText()
+    public let text = ByteBuffer()
     /// Defaults as bytes, per field (strings only).
     let defaultText: [[UInt8]]
 

@@ -99,7 +99,7 @@ enum ValueCell {
 
     /// The cell as a CEL value; text is appended to `text` and the value's span points there
     /// (origin `.variables`, the activation's extra text). nil for an unset cell.
-    static func value(_ cell: UnsafeRawPointer, store: StateStore, text: ProfileText) -> Value? {
+    static func value(_ cell: UnsafeRawPointer, store: StateStore, text: ByteBuffer) -> Value? {
         let b = bits(cell)
         switch tag(cell) {
         case .unset: return nil
@@ -145,58 +145,5 @@ enum ValueCell {
         case .jsonInline, .jsonArena:
             out.append(contentsOf: text(cell, store: store))
         }
-    }
-}
-
-/// The text behind one customer's profile values while expressions read them: a buffer that
-/// grows to the largest need and is reused for every event.
-public final class ProfileText {
-    private var base: UnsafeMutableRawPointer
-    private var capacity: Int
-    public private(set) var count = 0
-
-    init() {
-        capacity = 4096
-        base = .allocate(byteCount: capacity, alignment: 16)
-    }
-
-    deinit { base.deallocate() }
-
-    /// The bytes so far; valid until the next `append` or `reset`.
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-
-    func reset() { count = 0 }
-
-    /// Drops the bytes after the first `count`.
-    func truncate(to count: Int) { self.count = min(self.count, count) }
-
-    /// Grows the buffer to hold `total` bytes, so that appends up to there never move it.
-    func reserve(_ total: Int) {
-        guard total > capacity else { return }
-        var grown = capacity * 2
-        while grown < total { grown *= 2 }
-        let fresh = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
-        fresh.copyMemory(from: base, byteCount: count)
-        base.deallocate()
-        base = fresh
-        capacity = grown
-    }
-
-    /// Appends `bytes`; returns where they start.
-    @discardableResult
-    func append(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        let start = count
-        if count + bytes.count > capacity {
-            var grown = capacity * 2
-            while grown < count + bytes.count { grown *= 2 }
-            let fresh = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
-            fresh.copyMemory(from: base, byteCount: count)
-            base.deallocate()
-            base = fresh
-            capacity = grown
-        }
-        if bytes.count > 0 { (base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-        count += bytes.count
-        return Int32(start)
     }
 }

@@ -13,7 +13,7 @@ extension PipelineLoader {
         for (i, item) in seq.enumerated() {
             let what = "journeys[\(i)]"
             let label: String
-            if case .mapping(let m) = item, let n = m["name"]?.scalar?.string, !n.isEmpty {
+            if case .mapping(let m) = item, let n = m.value(forKey: "name")?.scalar?.string, !n.isEmpty {
                 label = "journey '\(n)'"
             } else {
                 label = what

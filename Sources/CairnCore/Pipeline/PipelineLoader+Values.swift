@@ -1,5 +1,13 @@
 import Yams
 
+extension Node.Mapping {
+    /// The value of the first key whose text is `key`. (Yams' own subscript compares resolved
+    /// tags, and builds its key with the default resolver, which cairn does not load.)
+    func value(forKey key: String) -> Node? {
+        first { $0.key.scalar?.string == key }?.value
+    }
+}
+
 /// A YAML mapping whose keys have been checked, looked up by key text.
 struct CheckedMapping {
     var node: Node

@@ -54,7 +54,7 @@ public struct PipelineLoader {
     mutating func load() -> PipelineSpec? {
         guard let root = composeDocument(empty: "pipeline file is empty",
                                          hint: "a pipeline needs at least 'name', 'events' and 'journeys'") else { return nil }
-        if case .mapping(let map) = root, map["tests"] != nil, map["journeys"] == nil {
+        if case .mapping(let map) = root, map.value(forKey: "tests") != nil, map.value(forKey: "journeys") == nil {
             error(at: location(root), "this is a test file, not a pipeline",
                   hint: "run its tests with: cairn test \(file)")
             return nil

@@ -84,7 +84,7 @@ final class CustomerJourneys {
     /// Send times of `logs`.
     var times: [Int64] = []
     /// Keys and contexts of `instances`.
-    var bytes: [UInt8] = []
+    let bytes = ByteBuffer()
     var changed = false
     /// The blob `decode` read, which keys and contexts may still point into.
     private(set) var blob: UnsafeRawPointer?
@@ -123,15 +123,16 @@ final class CustomerJourneys {
         memos.reserveCapacity(16)
         logs.reserveCapacity(8)
         times.reserveCapacity(64)
-        bytes.reserveCapacity(4096)
     }
 
     func clear() {
-        instances.removeAll(keepingCapacity: true)
-        memos.removeAll(keepingCapacity: true)
-        logs.removeAll(keepingCapacity: true)
-        times.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
+        // Cleared at every moment, and mostly empty already: clearing an empty array is not
+        // free (a uniqueness check and a generic replace).
+        if !instances.isEmpty { instances.removeAll(keepingCapacity: true) }
+        if !memos.isEmpty { memos.removeAll(keepingCapacity: true) }
+        if !logs.isEmpty { logs.removeAll(keepingCapacity: true) }
+        if !times.isEmpty { times.removeAll(keepingCapacity: true) }
+        bytes.reset()
         changed = false
         blob = nil
         decodedSize = 0
@@ -209,14 +210,13 @@ final class CustomerJourneys {
         for i in instances.indices {
             if instances[i].keyInBlob {
                 let start = bytes.count
-                bytes.append(contentsOf: UnsafeRawBufferPointer(start: blob + instances[i].keyStart, count: instances[i].keyCount))
+                bytes.append(UnsafeRawBufferPointer(start: blob + instances[i].keyStart, count: instances[i].keyCount))
                 instances[i].keyStart = start
                 instances[i].keyInBlob = false
             }
             if instances[i].contextInBlob {
                 let start = bytes.count
-                bytes.append(contentsOf: UnsafeRawBufferPointer(start: blob + instances[i].contextStart,
-                                                                count: instances[i].contextCount))
+                bytes.append(UnsafeRawBufferPointer(start: blob + instances[i].contextStart, count: instances[i].contextCount))
                 instances[i].contextStart = start
                 instances[i].contextInBlob = false
             }
@@ -238,7 +238,8 @@ final class CustomerJourneys {
         for i in instances where !i.flags.contains(.ended) { journeys |= EventTypeFilter.bit(i.journeyHash) }
         blob.storeBytes(of: journeys, toByteOffset: 6, as: UInt16.self)
         var p = blob + Self.headerSize
-        bytes.withUnsafeBytes { raw in
+        do {
+            let raw = bytes.bytes
             for i in instances where !i.flags.contains(.ended) {
                 p.storeBytes(of: i.journeyHash, as: UInt32.self)
                 p.storeBytes(of: i.stepHash, toByteOffset: 4, as: UInt32.self)
@@ -294,7 +295,7 @@ final class CustomerJourneys {
     /// `count` bytes at `start` of the decoded blob, or of `bytes`.
     private func withBytes<R>(inBlob: Bool, start: Int, count: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         if inBlob, let blob { return body(UnsafeRawBufferPointer(start: blob + start, count: count)) }
-        return bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])) }
+        return body(bytes.bytes(in: start..<(start + count)))
     }
 
     func memoIndex(journeyHash: UInt32, keyHash: UInt64) -> Int? {

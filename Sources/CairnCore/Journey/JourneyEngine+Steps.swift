@@ -15,15 +15,13 @@ extension JourneyEngine {
             guard appendKey(key, context) else { return }
             keyCount = work.bytes.count - keyStart
             if keyCount == 0 || keyCount > StateStore.maxKeyLength {
-                work.bytes.removeLast(keyCount)
+                work.bytes.truncate(to: keyStart)
                 return
             }
         }
-        let keyHash: UInt64 = keyCount == 0 ? 0 : work.bytes.withUnsafeBytes {
-            XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[keyStart..<(keyStart + keyCount)]), seed: 0)
-        }
+        let keyHash: UInt64 = keyCount == 0 ? 0 : XXH64.hash(work.bytes.bytes(in: keyStart..<(keyStart + keyCount)), seed: 0)
         func refuse() {
-            work.bytes.removeLast(keyCount)
+            work.bytes.truncate(to: keyStart)
         }
         // Instances of this journey running for the customer: all of them, and those of this key.
         var inJourney = 0
@@ -91,10 +89,13 @@ extension JourneyEngine {
             default:
                 return key.withEvaluator(activation, scratch) { evaluator in
                     if case .string(let span) = evaluator.toString(value) {
-                        evaluator.withDecoded(span) { work.bytes.append(contentsOf: $0) }
+                        evaluator.withDecoded(span) { _ = work.bytes.append($0) }
                         return true
                     }
-                    return evaluator.render(value, into: &work.bytes)
+                    var text: [UInt8] = []
+                    guard evaluator.render(value, into: &text) else { return false }
+                    work.bytes.append(text)
+                    return true
                 }
             }
         }
@@ -117,7 +118,7 @@ extension JourneyEngine {
         let plan = table.plans[j]
         let line = activation.line
         if plan.whole {
-            work.bytes.append(contentsOf: line)
+            work.bytes.append(line)
             return
         }
         guard plan.count > 0 else { return }
@@ -146,16 +147,15 @@ extension JourneyEngine {
             }
             while open < count - 1 {
                 if needsComma { work.bytes.append(UInt8(ascii: ",")) }
-                work.bytes.append(contentsOf: table.name(components[open]))
+                work.bytes.append(table.name(components[open]))
                 work.bytes.append(UInt8(ascii: "{"))
                 open += 1
                 needsComma = false
             }
             if needsComma { work.bytes.append(UInt8(ascii: ",")) }
-            work.bytes.append(contentsOf: table.name(components[count - 1]))
+            work.bytes.append(table.name(components[count - 1]))
             let quoted = value.kind == .string ? 1 : 0
-            work.bytes.append(contentsOf: UnsafeRawBufferPointer(
-                rebasing: line[(Int(value.start) - quoted)..<(Int(value.end) + quoted)]))
+            work.bytes.append(UnsafeRawBufferPointer(rebasing: line[(Int(value.start) - quoted)..<(Int(value.end) + quoted)]))
             needsComma = true
             previous = k
         }

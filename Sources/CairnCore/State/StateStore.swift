@@ -280,18 +280,30 @@ public final class StateStore {
         cairn_prefetch(arena.base + Int(handle))
     }
 
-    /// The slot the lookup of `hash` tries first (its home entry), when that entry's tag
-    /// matches; not checked against a key. For the prefetches.
+    /// The first slot the lookup of `hash` would compare keys with: the first entry with the
+    /// hash's tag in the probe sequence, among the first `candidateProbes`; not checked
+    /// against a key. For the prefetches. (Stopping at the home entry would miss every
+    /// customer whose entry was displaced by another: a quarter of them in a half-full
+    /// segment, over 40 % in one 7/8 full, by simulation.)
     @inline(__always)
     private func firstCandidate(_ hash: UInt64) -> UnsafeMutableRawPointer? {
         let tag = UInt16(truncatingIfNeeded: hash)
         let (tags, slotColumn) = segment(segmentIndex(hash))
-        let home = Self.home(tag)
-        let entry = slotColumn[home]
-        guard entry != 0, tags[home] == tag else { return nil }
-        // SAFETY: an index entry names a slot below slotHigh.
-        return slotBase(Int(entry) &- 1)
+        var position = Self.home(tag)
+        var probes = 0
+        while probes < Self.candidateProbes {
+            let entry = slotColumn[position]
+            if entry == 0 { return nil }
+            // SAFETY: an index entry names a slot below slotHigh.
+            if tags[position] == tag { return slotBase(Int(entry) &- 1) }
+            position = Self.next(position)
+            probes &+= 1
+        }
+        return nil
     }
+
+    /// How far along its probe sequence `firstCandidate` looks for a customer's entry.
+    static let candidateProbes = 8
 
     /// The payload of the customer with `key`, or nil.
     ///

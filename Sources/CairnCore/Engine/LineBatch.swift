@@ -8,6 +8,7 @@
 ///     entries:  | start, count, number, offset | ...       (start -1: an oversized line)
 ///     mapped:   | EventMapping.Mapped | ...               (written by the scan: time or problem)
 ///     hashes:   | XXH64 of the customer | ...             (written by the scan; 0 if escaped)
+///     types:    | the event's type, numbered | ...       (written by the scan; `EventTypes`)
 ///     values:   | fieldCount ScannedValues | ...          (written by the scan)
 ///
 /// Copying the lines out of the framer's buffer lets the framer read the next batch while
@@ -51,6 +52,8 @@ final class LineBatch: @unchecked Sendable {
     /// Each event's customer hashed (`XXH64`, seed 0) when its key has no escapes; a key with
     /// escapes is hashed decoded, by the runner.
     let hashes: UnsafeMutablePointer<UInt64>
+    /// Each event's type as `EventTypes` numbers it.
+    let types: UnsafeMutablePointer<UInt8>
     let values: UnsafeMutablePointer<ScannedValue>
     let fieldCount: Int
     private let maxLineLength: Int
@@ -76,6 +79,8 @@ final class LineBatch: @unchecked Sendable {
         mapped.initialize(repeating: .event(0), count: lineCapacity)
         hashes = .allocate(capacity: lineCapacity)
         hashes.initialize(repeating: 0, count: lineCapacity)
+        types = .allocate(capacity: lineCapacity)
+        types.initialize(repeating: EventTypes.unnumbered, count: lineCapacity)
         self.fieldCount = max(1, fieldCount)
         values = .allocate(capacity: lineCapacity * self.fieldCount)
         values.initialize(repeating: .absent, count: lineCapacity * self.fieldCount)
@@ -86,6 +91,7 @@ final class LineBatch: @unchecked Sendable {
         entries.deallocate()
         mapped.deallocate()
         hashes.deallocate()
+        types.deallocate()
         values.deallocate()
     }
 

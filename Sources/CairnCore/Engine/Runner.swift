@@ -81,8 +81,6 @@ public final class Runner {
         let scanner = JSONScanner(paths: pipeline.fields, limits: JSONLimits(maxDepth: options.maxDepth))
         let mapping = EventMapping(pipeline)
         self.mapping = mapping
-        self.crew = ScanCrew(scanner: scanner, mapping: mapping, maxLineLength: options.maxLineLength,
-                             helper: options.parallelScan)
         self.scanner = scanner
         self.lateness = pipeline.lateness
         self.reorder = ReorderBuffer(fieldCount: pipeline.fields.count)
@@ -94,6 +92,13 @@ public final class Runner {
         self.records = RecordWriter(output: output, emit: options.emit, explain: options.explain)
         self.journeys = JourneyEngine(pipeline: pipeline, store: state?.store, profile: state?.profile,
                                       records: records, scratch: evalScratch, formerNames: state?.formerNames ?? [])
+        // The scan numbers each event's type for the gates of this run's engines.
+        let types = EventTypes(typeField: pipeline.typeField,
+                               gates: [state?.profile?.gate, journeys.entryGate, journeys.filter].compactMap { $0 })
+        state?.profile?.number(by: types)
+        journeys.number(by: types)
+        self.crew = ScanCrew(scanner: scanner, mapping: mapping, types: types, maxLineLength: options.maxLineLength,
+                             helper: options.parallelScan)
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
@@ -378,7 +383,7 @@ public final class Runner {
                 let line = batch.line(i)
                 let admission: Admission
                 do {
-                    admission = try admit(line, mapped: batch.mapped[i], hash: batch.hashes[i],
+                    admission = try admit(line, mapped: batch.mapped[i], hash: batch.hashes[i], type: batch.types[i],
                                           values: batch.values(i), number: entry.number, offset: entry.offset)
                 } catch {
                     return finish(error.end)
@@ -477,7 +482,7 @@ public final class Runner {
     ///   allocation once the reorder buffer has reached its high-water mark.
     @inline(__always)
     private func admit(
-        _ line: UnsafeRawBufferPointer, mapped: EventMapping.Mapped, hash: UInt64,
+        _ line: UnsafeRawBufferPointer, mapped: EventMapping.Mapped, hash: UInt64, type: UInt8,
         values: UnsafeMutablePointer<ScannedValue>, number: Int, offset: Int64
     ) throws(EventFailure) -> Admission {
         let ns: Int64
@@ -489,7 +494,7 @@ public final class Runner {
         see(ns)
         if ns <= watermark {
             // Every buffered event is later than the watermark, so later than this one.
-            try apply(line, values: UnsafePointer(values), ns: ns, hash: hash)
+            try apply(line, values: UnsafePointer(values), ns: ns, hash: hash, type: type)
             return .taken
         }
         reorder.insert(line: line, values: UnsafePointer(values), time: ns, source: sourceIndex,
@@ -504,21 +509,24 @@ public final class Runner {
         while !reorder.isEmpty && reorder.minTime <= time {
             let key = reorder.popMin()
             defer { reorder.recycle(key.slot) }
-            try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time, hash: nil)
+            try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time, hash: nil,
+                      type: EventTypes.unnumbered)
         }
     }
 
     /// Fires the timers due by `time`, then runs the journeys over one event, writing their
-    /// records. `hash` is the customer's hash if the crew computed it (a key without escapes).
+    /// records. `hash` is the customer's hash if the crew computed it (a key without escapes);
+    /// `type` the event's type as the crew numbered it.
     @inline(__always)
     private func apply(
-        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64, hash known: UInt64?
+        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64, hash known: UInt64?, type: UInt8
     ) throws(EventFailure) {
         try fire(upTo: ns)
         let customer = values[pipeline.customerField]
         stats.events += 1
 
         var activation = Activation(line: line, fields: values, eventTime: ns)
+        activation.typeNumber = type
         // The customer's key decoded (for the store) and as JSON string content (for records).
         let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
         var key = span

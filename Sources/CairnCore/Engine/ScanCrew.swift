@@ -10,10 +10,10 @@ import Synchronization
 ///
 /// Scanning (JSON validation and field extraction) is most of the work per event and each
 /// line is independent, so it is the part worth spreading over the second core; mapping (the
-/// event time parsed, the customer hashed) goes with it. Framing an input that is a file
-/// never waits on a producer, so the helper frames the next batch too while the caller runs
-/// the journeys over the current one. Everything that depends on order (state, journeys,
-/// output) stays on the caller's thread.
+/// event time parsed, the customer hashed, the type numbered) goes with it. Framing an input
+/// that is a file never waits on a producer, so the helper frames the next batch too while
+/// the caller runs the journeys over the current one. Everything that depends on order
+/// (state, journeys, output) stays on the caller's thread.
 ///
 /// Protocol, for one batch at a time:
 ///
@@ -54,6 +54,7 @@ final class ScanCrew: @unchecked Sendable {
 
     private let scanner: JSONScanner
     private let mapping: EventMapping
+    private let types: EventTypes
     private let maxLineLength: Int
     private let claim = Atomic<Int>(0)
     private let done = Atomic<Int>(0)
@@ -74,9 +75,10 @@ final class ScanCrew: @unchecked Sendable {
     private var pending: LineBatch?
     private var lane: Lane
 
-    init(scanner: JSONScanner, mapping: EventMapping, maxLineLength: Int, helper: Bool) {
+    init(scanner: JSONScanner, mapping: EventMapping, types: EventTypes, maxLineLength: Int, helper: Bool) {
         self.scanner = scanner
         self.mapping = mapping
+        self.types = types
         self.maxLineLength = maxLineLength
         lane = Lane(maxLineLength: maxLineLength)
         mutex = .allocate(capacity: 1)
@@ -198,7 +200,7 @@ final class ScanCrew: @unchecked Sendable {
     }
 
     /// Scans and maps the lines of one block: each line's values, its event time or problem,
-    /// and its customer's hash.
+    /// its customer's hash and its type's number.
     @inline(__always)
     private func scan(_ batch: LineBatch, block: Int, lane: inout Lane) {
         var i = block * Self.blockSize
@@ -215,6 +217,7 @@ final class ScanCrew: @unchecked Sendable {
                     let customer = values[mapping.customerField]
                     batch.hashes[i] = customer.hasEscapes ? 0 : XXH64.hash(
                         UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)]), seed: 0)
+                    batch.types[i] = types.number(UnsafePointer(values), line: line)
                 }
             }
             i += 1

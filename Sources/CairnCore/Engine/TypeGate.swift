@@ -50,6 +50,8 @@ struct TypeGate {
     /// The bits of the members that every event may concern.
     let always: UInt64
     private let typeField: FieldID
+    /// The mask for each `EventTypes` number (see `number(by:)`); empty until then.
+    private var byNumber = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
 
     /// - Parameter members: each member's bits, and the conditions through which an event
     ///   concerns it: nil for every event; else it concerns the types its conditions all
@@ -91,14 +93,36 @@ struct TypeGate {
     func deallocate() {
         bytes.deallocate()
         literals.baseAddress?.deallocate()
+        byNumber.baseAddress?.deallocate()
+    }
+
+    /// The literals this gate compares types with.
+    var types: [[UInt8]] {
+        literals.map { Array(bytes[$0.start ..< $0.start + $0.count]) }
+    }
+
+    /// Tabulates the mask of every type `types` numbers, so that `mask` of an event whose
+    /// type the scan numbered is one load.
+    ///
+    /// - Precondition: `types` numbers every literal of this gate (built from its `types`).
+    mutating func number(by types: EventTypes) {
+        byNumber.baseAddress?.deallocate()
+        byNumber = .allocate(capacity: types.count + 1)
+        byNumber[0] = always
+        for (k, literal) in types.literals.enumerated() {
+            byNumber[k + 1] = literals.first { bytes[$0.start ..< $0.start + $0.count].elementsEqual(literal) }?.mask ?? always
+        }
     }
 
     /// The bits of the members an event of this type may concern: `always`, and those of its
     /// type's literal. An escaped or non-string type is compared with no literal: all bits.
     ///
-    /// - Complexity: O(type literals); no allocation.
+    /// - Complexity: one load when the scan numbered the type (`Activation.typeNumber`), else
+    ///   O(type literals); no allocation.
     @inline(__always)
     func mask(_ activation: Activation) -> UInt64 {
+        let number = Int(activation.typeNumber)
+        if number < byNumber.count { return byNumber[number] }
         let type = activation.fields[typeField]
         guard type.kind == .string, !type.hasEscapes else { return ~0 }
         let count = Int(type.end &- type.start)
@@ -137,4 +161,70 @@ enum EventTypeFilter {
     /// The bit of a journey, by the hash of its name.
     @inline(__always)
     static func bit(_ nameHash: UInt32) -> UInt16 { 1 << UInt16(nameHash & 15) }
+}
+
+/// Every type literal of a run's gates, numbered, so that the scan (on the helper thread)
+/// finds an event's type once and the gates on the main thread each look its mask up by
+/// number instead of comparing the type's bytes with their literals.
+///
+/// Numbers: 0 for a string type that is none of the literals, `k + 1` for `literals[k]`;
+/// `unnumbered` for a type the gates must look at themselves (escaped, not a string,
+/// absent, or more literals than a byte numbers).
+///
+/// SAFETY: `@unchecked Sendable`: immutable after init; its buffers are read by the scan
+/// threads and freed by `deallocate()` once the run is over.
+final class EventTypes: @unchecked Sendable {
+    static let unnumbered = UInt8.max
+
+    let literals: [[UInt8]]
+    private let typeField: FieldID
+    private let spans: UnsafeMutableBufferPointer<(start: Int, count: Int)>
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+
+    /// - Parameter gates: the gates whose literals to number (their union, sorted).
+    init(typeField: FieldID, gates: [TypeGate]) {
+        var all = Set<[UInt8]>()
+        for gate in gates { all.formUnion(gate.types) }
+        let sorted = all.sorted { $0.lexicographicallyPrecedes($1) }
+        // Past 254 literals the gates compare bytes as before.
+        literals = sorted.count < Int(Self.unnumbered) ? sorted : []
+        self.typeField = typeField
+        let joined = literals.flatMap { $0 }
+        bytes = .allocate(capacity: max(1, joined.count))
+        _ = bytes.initialize(from: joined)
+        spans = .allocate(capacity: max(1, literals.count))
+        var start = 0
+        for (k, literal) in literals.enumerated() {
+            spans[k] = (start, literal.count)
+            start += literal.count
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        spans.deallocate()
+    }
+
+    var count: Int { literals.count }
+
+    /// The number of the type of a scanned event.
+    ///
+    /// - Complexity: O(literals); no allocation.
+    @inline(__always)
+    func number(_ values: UnsafePointer<ScannedValue>, line: UnsafeRawBufferPointer) -> UInt8 {
+        let type = values[typeField]
+        guard type.kind == .string, !type.hasEscapes, literals.count > 0 else { return Self.unnumbered }
+        let count = Int(type.end &- type.start)
+        // SAFETY: the scanner's span lies in the line; each span in `bytes`.
+        let text = line.baseAddress! + Int(type.start)
+        var k = 0
+        while k < literals.count {
+            let span = spans[k]
+            if span.count == count && (count == 0 || bytesEqual(text, bytes.baseAddress! + span.start, count: count)) {
+                return UInt8(truncatingIfNeeded: k &+ 1)
+            }
+            k &+= 1
+        }
+        return 0
+    }
 }

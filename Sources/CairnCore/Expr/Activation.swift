@@ -41,6 +41,10 @@ public struct Activation {
     /// `variableText`; set by the journey runtime. nil outside an instance: `journey.NAME`
     /// then evaluates to an error.
     public var journeyValues: UnsafePointer<Value>?
+    /// The event's type as the scan numbered it (`EventTypes`), for the type gates;
+    /// `EventTypes.unnumbered` when it did not (the gates then compare the type's bytes).
+    /// Whoever points `line` and `fields` at another event resets it.
+    var typeNumber: UInt8 = .max
 
     @inlinable
     public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,

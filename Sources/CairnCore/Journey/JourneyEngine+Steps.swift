@@ -521,5 +521,6 @@ extension JourneyEngine {
         _ = contextScanner.scan(line, into: contextValues)
         context.line = line
         context.fields = UnsafePointer(contextValues)
+        context.typeNumber = EventTypes.unnumbered
     }
 }

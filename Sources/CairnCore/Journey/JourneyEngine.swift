@@ -29,7 +29,7 @@ final class JourneyEngine {
     let entries: UnsafeMutableBufferPointer<Unmanaged<ProgramStorage>>
     /// Which entries an event's type allows (the first 64 journeys): an entry that requires
     /// `type == "x"` literals is not evaluated for events of other types.
-    let entryGate: TypeGate
+    private(set) var entryGate: TypeGate
     /// Per journey: whether the current event matches its entry.
     let entering: UnsafeMutableBufferPointer<Bool>
     /// Per journey and step: the step's name as bytes, for `journey.step`.
@@ -52,7 +52,7 @@ final class JourneyEngine {
     let stepBase: [Int]
     let erase: Condition?
     /// Which journeys' instances an event can concern, by its type.
-    let filter: TypeGate
+    private(set) var filter: TypeGate
 
     /// A condition evaluated without reference counting (the pipeline keeps it alive).
     struct Condition {
@@ -286,6 +286,12 @@ final class JourneyEngine {
             j += 1
         }
         try finishMoment(&customer, time: t)
+    }
+
+    /// Numbers the type gates' literals by `types` (see `TypeGate.number(by:)`).
+    func number(by types: EventTypes) {
+        entryGate.number(by: types)
+        filter.number(by: types)
     }
 
     /// Fires the timers due at or before `time`, in (time, slot) order.

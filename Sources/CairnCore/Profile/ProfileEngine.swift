@@ -78,6 +78,11 @@ public final class ProfileEngine {
     /// Bits of the fields every event may change (all fields from the 64th on are too).
     var gateAlways: UInt64 { gate?.always ?? ~0 }
 
+    /// Numbers the type gate's literals by `types` (see `TypeGate.number(by:)`).
+    func number(by types: EventTypes) {
+        gate?.number(by: types)
+    }
+
     /// A reader without programs, for `cairn state` (no event is applied).
     public convenience init(layout: ProfileLayout, store: StateStore, clock: Int64) {
         self.init(layout: layout, store: store, programs: nil, clock: clock)

@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let release = BuildSettingCondition.when(configuration: .release)
+let staticRelease: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib"], release),
+    .linkedLibrary("CoreFoundation", release),
+    .linkedLibrary("_FoundationICU", release),
+    .linkedLibrary("_FoundationCShims", release),
+    .linkedLibrary("_FoundationCollections", release),
+    .linkedLibrary("stdc++", release),
+]
+
 let package = Package(
     name: "cairn",
     products: [
@@ -30,10 +40,15 @@ let package = Package(
             // Debug builds and the tests keep them.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        // The thin command-line front end.
+        // The thin command-line front end. Release builds link the Swift runtime and
+        // Foundation statically: the binary needs only libc, libstdc++ and libzstd on the
+        // machine it is copied to, and starts in about half the time (no 20 shared libraries
+        // to load and relocate). Foundation's static archives name their C libraries here,
+        // as `swift build --static-swift-stdlib` would.
         .executableTarget(
             name: "cairn",
-            dependencies: ["CairnCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CairnCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: staticRelease
         ),
         // Seeded generator of realistic event streams (samples, benchmarks).
         .executableTarget(

@@ -204,6 +204,30 @@ struct RunnerTests {
         #expect(escaped.stats.records == 2)
     }
 
+    @Test(
+        "keys up to 16 bytes (read from the crew's copy) and longer ones (from the line) name their customers exactly",
+        arguments: [true, false])
+    func shortAndLongCustomerKeys(_ parallel: Bool) throws {
+        // Each customer buys twice (re-entry never: one record each); the 16-byte key also
+        // spelt with escapes, and keys that share their first 16 bytes stay apart.
+        let keys = ["k", "k-345678901234", "k-3456789012345", "k-34567890123456", "k-34567890123456x", "k-34567890123456y"]
+        var lines: [String] = []
+        for (second, key) in (keys + keys + [#"\u006b-34567890123456"#]).enumerated() {
+            lines.append(#"{"event":"purchase","ts":"2024-03-01T11:00:\#(second < 10 ? "0" : "")\#(second)Z","user_id":"\#(key)","props":{"total":150}}"#)
+        }
+        let pipeline = Self.pipeline.replacingOccurrences(
+            of: "    entry: type", with: "    reentry: { mode: never }\n    entry: type")
+        var options = RunOptions()
+        options.parallelScan = parallel
+        options.batchLines = 4
+        let run = try Self.run(Array((lines.joined(separator: "\n") + "\n").utf8), pipeline: pipeline, options: options,
+                               inMemoryState: true)
+        let customers = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map { line in
+            line.split(separator: ",").first { $0.hasPrefix("\"customer\":") }.map { String($0.dropFirst(11)) } ?? ""
+        }
+        #expect(customers == keys.map { "\"\($0)\"" })
+    }
+
     /// 400 events a second apart (and bad lines); with `lateness`, each event's time is moved
     /// up to 250 s later (so none is more than that behind another: within the pipeline's
     /// 5m) and every 61st an hour back (late).

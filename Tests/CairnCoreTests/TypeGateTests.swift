@@ -81,4 +81,49 @@ struct TypeGateTests {
         let u = EventTypes.unnumbered
         #expect(numbers == [1, 2, 3, 4, 5, 0, 0, 0, u, u, u, u])
     }
+
+    @Test("conditions on the type read the scan's copy of a numbered type and decide as they do on the line")
+    func typeTextMatchesLine() throws {
+        let source = Self.source + """
+
+              - name: d
+                entry: type != "search" && event.event != "login" && (type == "purchase" || type == "")
+                steps: [ { wait: 1h } ]
+            """
+        let pipeline = try JourneyCompileTests.compile(source)
+        let gates = [
+            TypeGate(typeField: pipeline.typeField, members: pipeline.journeys.enumerated().map {
+                (UInt64(1) << UInt64($0.offset), [$0.element.entry])
+            }),
+            EventTypeFilter.gate(pipeline),
+        ]
+        defer { for gate in gates { gate.deallocate() } }
+        let types = EventTypes(typeField: pipeline.typeField, gates: gates)
+        let scanner = JSONScanner(paths: pipeline.fields)
+        let scratch = EvalScratch()
+        var compared = 0
+        for type in ["add_to_cart", "checkout", "page_view", "purchase", "search", "login", "", "purchas"] {
+            let bytes = Array(#"{"event":"\#(type)","user_id":"u","ts":"2024-03-01T00:00:00Z","total":20}"#.utf8)
+            var values = [ScannedValue](repeating: .absent, count: pipeline.fields.count)
+            bytes.withUnsafeBytes { line in
+                values.withUnsafeMutableBufferPointer { fields in
+                    _ = scanner.scan(line, into: fields.baseAddress!)
+                    let plain = Activation(line: line, fields: UnsafePointer(fields.baseAddress!))
+                    var numbered = plain
+                    numbered.typeNumber = types.number(UnsafePointer(fields.baseAddress!), line: line)
+                    guard numbered.typeNumber != 0 && numbered.typeNumber != EventTypes.unnumbered else { return }
+                    numbered.typeField = Int32(pipeline.typeField)
+                    numbered.typeText = types.text(numbered.typeNumber)
+                    for program in pipeline.programs where program.resultType == .bool {
+                        #expect("\(program.evaluate(numbered, scratch: scratch))" == "\(program.evaluate(plain, scratch: scratch))",
+                                "type \(type)")
+                        #expect(program.storage.matches(numbered, scratch: scratch) == program.storage.matches(plain, scratch: scratch),
+                                "type \(type)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 20)
+    }
 }

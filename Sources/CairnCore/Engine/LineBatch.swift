@@ -9,6 +9,7 @@
 ///     mapped:   | EventMapping.Mapped | ...               (written by the scan: time or problem)
 ///     hashes:   | XXH64 of the customer | ...             (written by the scan; 0 if escaped)
 ///     types:    | the event's type, numbered | ...       (written by the scan; `EventTypes`)
+///     keys:     | the customer's key, 16 B | ...         (written by the scan, if short and plain)
 ///     values:   | fieldCount ScannedValues | ...          (written by the scan)
 ///
 /// Copying the lines out of the framer's buffer lets the framer read the next batch while
@@ -54,6 +55,10 @@ final class LineBatch: @unchecked Sendable {
     let hashes: UnsafeMutablePointer<UInt64>
     /// Each event's type as `EventTypes` numbers it.
     let types: UnsafeMutablePointer<UInt8>
+    /// Each event's customer key, when it has no escapes and at most `keyCopyLimit` bytes:
+    /// the runner reads it here, in a column it walks in order, rather than in the line.
+    let keys: UnsafeMutableRawPointer
+    static let keyCopyLimit = 16
     let values: UnsafeMutablePointer<ScannedValue>
     let fieldCount: Int
     private let maxLineLength: Int
@@ -81,6 +86,8 @@ final class LineBatch: @unchecked Sendable {
         hashes.initialize(repeating: 0, count: lineCapacity)
         types = .allocate(capacity: lineCapacity)
         types.initialize(repeating: EventTypes.unnumbered, count: lineCapacity)
+        keys = .allocate(byteCount: lineCapacity * Self.keyCopyLimit, alignment: 16)
+        keys.initializeMemory(as: UInt8.self, repeating: 0, count: lineCapacity * Self.keyCopyLimit)
         self.fieldCount = max(1, fieldCount)
         values = .allocate(capacity: lineCapacity * self.fieldCount)
         values.initialize(repeating: .absent, count: lineCapacity * self.fieldCount)
@@ -92,6 +99,7 @@ final class LineBatch: @unchecked Sendable {
         mapped.deallocate()
         hashes.deallocate()
         types.deallocate()
+        keys.deallocate()
         values.deallocate()
     }
 
@@ -138,6 +146,13 @@ final class LineBatch: @unchecked Sendable {
         let entry = entries[i]
         guard entry.start >= 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: arena + entry.start, count: entry.count)
+    }
+
+    /// The copy of entry `i`'s customer key (valid when the key has no escapes and at most
+    /// `keyCopyLimit` bytes).
+    @inline(__always)
+    func key(_ i: Int) -> UnsafeRawPointer {
+        UnsafeRawPointer(keys + i &* Self.keyCopyLimit)
     }
 
     /// The scanned values of entry `i`.

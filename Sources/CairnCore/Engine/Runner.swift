@@ -25,6 +25,8 @@ public final class Runner {
     /// Decompressed bytes of the inputs finished so far.
     private var inputBase: Int64 = 0
     private let crew: ScanCrew
+    /// The event types the crew numbers (see `EventTypes`).
+    private let types: EventTypes
     private let mapping: EventMapping
     /// Two batches: one is scanned while the other is processed.
     private let batches: (LineBatch, LineBatch)
@@ -95,6 +97,7 @@ public final class Runner {
         // The scan numbers each event's type for the gates of this run's engines.
         let types = EventTypes(typeField: pipeline.typeField,
                                gates: [state?.profile?.gate, journeys.entryGate, journeys.filter].compactMap { $0 })
+        self.types = types
         state?.profile?.number(by: types)
         journeys.number(by: types)
         self.crew = ScanCrew(scanner: scanner, mapping: mapping, types: types, maxLineLength: options.maxLineLength,
@@ -384,7 +387,8 @@ public final class Runner {
                 let admission: Admission
                 do {
                     admission = try admit(line, mapped: batch.mapped[i], hash: batch.hashes[i], type: batch.types[i],
-                                          values: batch.values(i), number: entry.number, offset: entry.offset)
+                                          key: batch.key(i), values: batch.values(i), number: entry.number,
+                                          offset: entry.offset)
                 } catch {
                     return finish(error.end)
                 }
@@ -483,7 +487,7 @@ public final class Runner {
     @inline(__always)
     private func admit(
         _ line: UnsafeRawBufferPointer, mapped: EventMapping.Mapped, hash: UInt64, type: UInt8,
-        values: UnsafeMutablePointer<ScannedValue>, number: Int, offset: Int64
+        key: UnsafeRawPointer, values: UnsafeMutablePointer<ScannedValue>, number: Int, offset: Int64
     ) throws(EventFailure) -> Admission {
         let ns: Int64
         switch mapped {
@@ -494,7 +498,7 @@ public final class Runner {
         see(ns)
         if ns <= watermark {
             // Every buffered event is later than the watermark, so later than this one.
-            try apply(line, values: UnsafePointer(values), ns: ns, hash: hash, type: type)
+            try apply(line, values: UnsafePointer(values), ns: ns, hash: hash, type: type, keyCopy: key)
             return .taken
         }
         reorder.insert(line: line, values: UnsafePointer(values), time: ns, source: sourceIndex,
@@ -510,16 +514,18 @@ public final class Runner {
             let key = reorder.popMin()
             defer { reorder.recycle(key.slot) }
             try apply(reorder.line(key.slot), values: reorder.values(key.slot), ns: key.time, hash: nil,
-                      type: EventTypes.unnumbered)
+                      type: EventTypes.unnumbered, keyCopy: nil)
         }
     }
 
     /// Fires the timers due by `time`, then runs the journeys over one event, writing their
     /// records. `hash` is the customer's hash if the crew computed it (a key without escapes);
-    /// `type` the event's type as the crew numbered it.
+    /// `type` the event's type as the crew numbered it; `keyCopy` the crew's copy of a short
+    /// key (see `LineBatch.keys`).
     @inline(__always)
     private func apply(
-        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64, hash known: UInt64?, type: UInt8
+        _ line: UnsafeRawBufferPointer, values: UnsafePointer<ScannedValue>, ns: Int64, hash known: UInt64?, type: UInt8,
+        keyCopy: UnsafeRawPointer?
     ) throws(EventFailure) {
         try fire(upTo: ns)
         let customer = values[pipeline.customerField]
@@ -527,8 +533,16 @@ public final class Runner {
 
         var activation = Activation(line: line, fields: values, eventTime: ns)
         activation.typeNumber = type
-        // The customer's key decoded (for the store) and as JSON string content (for records).
-        let span = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
+        if type != 0 && type != EventTypes.unnumbered {
+            activation.typeField = Int32(pipeline.typeField)
+            activation.typeText = types.text(type)
+        }
+        // The customer's key decoded (for the store) and as JSON string content (for records);
+        // a short plain key from the crew's copy, so that the line is not read for it.
+        let count = Int(customer.end &- customer.start)
+        let span = keyCopy != nil && !customer.hasEscapes && count <= LineBatch.keyCopyLimit
+            ? UnsafeRawBufferPointer(start: keyCopy, count: count)
+            : UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
         var key = span
         var text = span
         if customer.hasEscapes {

@@ -200,7 +200,7 @@ final class ScanCrew: @unchecked Sendable {
     }
 
     /// Scans and maps the lines of one block: each line's values, its event time or problem,
-    /// its customer's hash and its type's number.
+    /// its customer's hash (and a copy of a short key) and its type's number.
     @inline(__always)
     private func scan(_ batch: LineBatch, block: Int, lane: inout Lane) {
         var i = block * Self.blockSize
@@ -215,8 +215,12 @@ final class ScanCrew: @unchecked Sendable {
                 batch.mapped[i] = mapped
                 if case .event = mapped {
                     let customer = values[mapping.customerField]
-                    batch.hashes[i] = customer.hasEscapes ? 0 : XXH64.hash(
-                        UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)]), seed: 0)
+                    let key = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
+                    batch.hashes[i] = customer.hasEscapes ? 0 : XXH64.hash(key, seed: 0)
+                    if !customer.hasEscapes && key.count <= LineBatch.keyCopyLimit {
+                        // SAFETY: the key's bytes fit the entry's 16 bytes.
+                        UnsafeMutableRawPointer(mutating: batch.key(i)).copyMemory(from: key.baseAddress!, byteCount: key.count)
+                    }
                     batch.types[i] = types.number(UnsafePointer(values), line: line)
                 }
             }

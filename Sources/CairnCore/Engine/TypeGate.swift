@@ -207,6 +207,13 @@ final class EventTypes: @unchecked Sendable {
 
     var count: Int { literals.count }
 
+    /// The text of the literal numbered `number` (1 ... count), from this table.
+    @inline(__always)
+    func text(_ number: UInt8) -> UnsafeRawBufferPointer {
+        let span = spans[Int(number) &- 1]
+        return UnsafeRawBufferPointer(start: bytes.baseAddress! + span.start, count: span.count)
+    }
+
     /// The number of the type of a scanned event.
     ///
     /// - Complexity: O(literals); no allocation.

@@ -43,8 +43,14 @@ public struct Activation {
     public var journeyValues: UnsafePointer<Value>?
     /// The event's type as the scan numbered it (`EventTypes`), for the type gates;
     /// `EventTypes.unnumbered` when it did not (the gates then compare the type's bytes).
-    /// Whoever points `line` and `fields` at another event resets it.
+    /// Whoever points `line` and `fields` at another event resets it, and the two below.
     var typeNumber: UInt8 = .max
+    /// When the scan numbered the type as one of its literals: the field `type` reads, and
+    /// the type's text in the scan's table of literals, which the evaluator compares instead
+    /// of the line's bytes (not in this core's cache when the helper thread scanned the line).
+    /// Otherwise -1 and empty.
+    var typeField: Int32 = -1
+    var typeText = UnsafeRawBufferPointer(start: nil, count: 0)
 
     @inlinable
     public init(line: UnsafeRawBufferPointer, fields: UnsafePointer<ScannedValue>, eventTime: Int64 = 0,

@@ -25,6 +25,16 @@ extension Program {
     public func evaluate(_ activation: Activation, scratch: EvalScratch) -> Value {
         storage.evaluate(activation, scratch: scratch)
     }
+
+    /// Whether `text` is the string literal of `node`, a `…EqualString` instruction whose
+    /// literal is in `bytes`.
+    @inline(__always)
+    static func textEquals(_ text: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer,
+                           _ node: ProgramInstruction) -> Bool {
+        let count = Int(node.c)
+        // SAFETY: a numbered type's text has `text.count` bytes; the literal is in `bytes`.
+        return text.count == count && (count == 0 || bytesEqual(text.baseAddress!, bytes.baseAddress! + Int(node.b), count: count))
+    }
 }
 
 extension ProgramStorage {
@@ -83,6 +93,9 @@ extension ProgramStorage {
     func quickTruth(_ node: ProgramInstruction, _ activation: Activation) -> Int {
         switch node.op {
         case .variableEqualString, .fieldEqualString:
+            if node.a == activation.typeField {
+                return Program.textEquals(activation.typeText, UnsafeRawBufferPointer(bytes), node) ? 1 : 0
+            }
             let scanned = activation.fields[Int(node.a)]
             guard scanned.kind == .string && !scanned.hasEscapes else { return -1 }
             let count = Int(scanned.end &- scanned.start)
@@ -125,6 +138,9 @@ struct Evaluator {
     let variableValues: UnsafePointer<ScannedValue>?
     let profileValues: UnsafePointer<Value>?
     let journeyValues: UnsafePointer<Value>?
+    /// `Activation.typeField` and `typeText`.
+    let typeField: Int32
+    let typeText: UnsafeRawBufferPointer
     let locals: UnsafeMutablePointer<Value>
     // Unowned: the caller keeps the scratch alive for the whole evaluation; a strong
     // reference would cost a retain and a release per condition.
@@ -232,8 +248,12 @@ struct Evaluator {
         case .inValue:
             return contains(collection: eval(node.b), eval(node.a))
         case .fieldEqualString, .fieldNotEqualString, .variableEqualString, .variableNotEqualString:
-            let scanned = fields[Int(node.a)]
             let isEqual = node.op == .fieldEqualString || node.op == .variableEqualString
+            if node.a == typeField {
+                // The type as the scan numbered it: a plain string, compared from its table.
+                return .bool(Program.textEquals(typeText, programBytes, node) == isEqual)
+            }
+            let scanned = fields[Int(node.a)]
             if scanned.kind == .string {
                 let literal = UnsafeRawBufferPointer(rebasing: programBytes[Int(node.b)..<Int(node.b + node.c)])
                 let same = lineEquals(scanned, literal)

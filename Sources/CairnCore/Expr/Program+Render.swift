@@ -50,7 +50,8 @@ extension ProgramStorage {
                 eventTime: activation.eventTime, variableText: activation.variableText,
                 variableValues: activation.variableValues,
                 profileValues: activation.profileValues,
-                journeyValues: activation.journeyValues, locals: locals.baseAddress!,
+                journeyValues: activation.journeyValues,
+                typeField: activation.typeField, typeText: activation.typeText, locals: locals.baseAddress!,
                 scratch: scratch, zones: p.zonesView, regexes: p.regexesView))
         }
     }

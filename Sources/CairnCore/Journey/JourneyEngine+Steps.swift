@@ -522,5 +522,7 @@ extension JourneyEngine {
         context.line = line
         context.fields = UnsafePointer(contextValues)
         context.typeNumber = EventTypes.unnumbered
+        context.typeField = -1
+        context.typeText = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 }

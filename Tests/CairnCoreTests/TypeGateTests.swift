@@ -4,10 +4,7 @@ import Testing
 /// The type gates give the same masks whether the scan numbered the event's type
 /// (`EventTypes`, one load) or the gate compares the type's bytes itself.
 struct TypeGateTests {
-    static let source = """
-        cairn: 1
-        name: t
-        events: { customer: user_id, time: ts, type: event }
+    static let source = JourneyCompileTests.header + """
         profile:
           carts:  { count: type == "add_to_cart" }
           views:  { count: type == "page_view" || type == "search" }

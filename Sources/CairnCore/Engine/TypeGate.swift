@@ -172,7 +172,7 @@ enum EventTypeFilter {
 /// absent, or more literals than a byte numbers).
 ///
 /// SAFETY: `@unchecked Sendable`: immutable after init; its buffers are read by the scan
-/// threads and freed by `deallocate()` once the run is over.
+/// threads and the main thread, and freed in `deinit` (the runner and the crew keep it).
 final class EventTypes: @unchecked Sendable {
     static let unnumbered = UInt8.max
 

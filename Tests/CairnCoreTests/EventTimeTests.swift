@@ -56,6 +56,21 @@ struct EventTimeTests {
         }
     }
 
+    @Test("a fraction of any length from 1 to 12 digits scales to nanoseconds, with and without the date cache",
+          arguments: 1...12)
+    func fractionOfEachLength(_ digits: Int) {
+        let fraction = String("987654321987".prefix(digits))
+        let text = "2024-03-01T11:32:00.\(fraction)Z"
+        let nanos = Int64(fraction.prefix(9) + String(repeating: "0", count: max(0, 9 - digits)))!
+        #expect(parse(text) == 1_709_292_720 * second + nanos, "\(text)")
+        var days = EventTime.DayCache()
+        let bytes = Array(text.utf8)
+        for _ in 0..<2 {
+            let ns = bytes.withUnsafeBytes { EventTime.parseRFC3339($0, days: &days) }
+            #expect(ns == 1_709_292_720 * second + nanos, "\(text), cached")
+        }
+    }
+
     static let invalid: [String] = [
         "", "2024-03-01", "2024-03-01T11:32:00", "2024-03-01T11:32Z", "2024-03-01T11:32:00ZZ",
         "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-13-01T00:00:00Z",

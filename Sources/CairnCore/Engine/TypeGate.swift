@@ -40,13 +40,12 @@ extension Program {
 ///
 /// Each member has bits in a 64-bit mask (its index, or a hash of its name); `mask` gives the
 /// bits of the members an event's type allows. Bits may be shared: a gate only ever lets
-/// more events through, never fewer. Literal `k` is `bytes[start ..< start + count]` of
-/// `literals[k]`.
+/// more events through, never fewer. Literal `k` of `literals` has mask `masks[k]`.
 ///
 /// The gate's buffers belong to its owner, which calls `deallocate()` once, in its deinit.
 struct TypeGate {
-    private let literals: UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>
-    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let literals: TypeLiterals
+    private let masks: UnsafeMutableBufferPointer<UInt64>
     /// The bits of the members that every event may concern.
     let always: UInt64
     private let typeField: FieldID
@@ -75,31 +74,21 @@ struct TypeGate {
                 for type in types { byType[type, default: 0] |= member.bits }
             }
         }
-        var bytes: [UInt8] = []
-        var literals: [(start: Int, count: Int, mask: UInt64)] = []
-        for type in byType.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            literals.append((bytes.count, type.count, byType[type]! | always))
-            bytes += type
-        }
-        self.bytes = .allocate(capacity: max(1, bytes.count))
-        _ = self.bytes.initialize(from: bytes)
-        let buffer = UnsafeMutableBufferPointer<(start: Int, count: Int, mask: UInt64)>.allocate(capacity: max(1, literals.count))
-        _ = buffer.initialize(from: literals)
-        self.literals = UnsafeMutableBufferPointer(rebasing: buffer[0..<literals.count])
+        let types = byType.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        literals = TypeLiterals(types)
+        masks = .copying(types.map { byType[$0]! | always })
         self.always = always
         self.typeField = typeField
     }
 
     func deallocate() {
-        bytes.deallocate()
-        literals.baseAddress?.deallocate()
+        literals.deallocate()
+        masks.baseAddress?.deallocate()
         byNumber.baseAddress?.deallocate()
     }
 
     /// The literals this gate compares types with.
-    var types: [[UInt8]] {
-        literals.map { Array(bytes[$0.start ..< $0.start + $0.count]) }
-    }
+    var types: [[UInt8]] { literals.all }
 
     /// Tabulates the mask of every type `types` numbers, so that `mask` of an event whose
     /// type the scan numbered is one load.
@@ -110,7 +99,7 @@ struct TypeGate {
         byNumber = .allocate(capacity: types.count + 1)
         byNumber[0] = always
         for (k, literal) in types.literals.enumerated() {
-            byNumber[k + 1] = literals.first { bytes[$0.start ..< $0.start + $0.count].elementsEqual(literal) }?.mask ?? always
+            byNumber[k + 1] = literal.withUnsafeBytes { literals.index(of: $0) }.map { masks[$0] } ?? always
         }
     }
 
@@ -123,20 +112,8 @@ struct TypeGate {
     func mask(_ activation: Activation) -> UInt64 {
         let number = Int(activation.typeNumber)
         if number < byNumber.count { return byNumber[number] }
-        let type = activation.fields[typeField]
-        guard type.kind == .string, !type.hasEscapes else { return ~0 }
-        let count = Int(type.end &- type.start)
-        // SAFETY: the scanner's span lies in the line; each literal in `bytes`.
-        let text = activation.line.baseAddress! + Int(type.start)
-        var k = 0
-        while k < literals.count {
-            let literal = literals[k]
-            if literal.count == count && (count == 0 || bytesEqual(text, bytes.baseAddress! + literal.start, count: count)) {
-                return literal.mask
-            }
-            k &+= 1
-        }
-        return always
+        guard let text = TypeLiterals.plainText(activation.fields[typeField], in: activation.line) else { return ~0 }
+        return literals.index(of: text).map { masks[$0] } ?? always
     }
 }
 
@@ -163,6 +140,70 @@ enum EventTypeFilter {
     static func bit(_ nameHash: UInt32) -> UInt16 { 1 << UInt16(nameHash & 15) }
 }
 
+/// Byte strings an event's type is compared with, back to back in one buffer and found by a
+/// linear scan (a pipeline names a handful of types): the type gates' literals and the
+/// run's numbering of them (`EventTypes`).
+///
+/// The buffers belong to the owner, which calls `deallocate()` once.
+struct TypeLiterals {
+    private let spans: UnsafeMutableBufferPointer<(start: Int, count: Int)>
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+
+    init(_ literals: [[UInt8]]) {
+        var spans: [(start: Int, count: Int)] = []
+        var start = 0
+        for literal in literals {
+            spans.append((start, literal.count))
+            start += literal.count
+        }
+        self.spans = .copying(spans)
+        bytes = .copying(literals.flatMap { $0 })
+    }
+
+    func deallocate() {
+        spans.baseAddress?.deallocate()
+        bytes.baseAddress?.deallocate()
+    }
+
+    var count: Int { spans.count }
+
+    var all: [[UInt8]] { (0..<count).map { Array(text($0)) } }
+
+    /// Literal `k`'s bytes.
+    @inline(__always)
+    func text(_ k: Int) -> UnsafeRawBufferPointer {
+        let span = spans[k]
+        return UnsafeRawBufferPointer(start: bytes.baseAddress.map { UnsafeRawPointer($0) + span.start }, count: span.count)
+    }
+
+    /// The index of the literal equal to `text`, or nil.
+    ///
+    /// - Complexity: O(literals); no allocation.
+    @inline(__always)
+    func index(of text: UnsafeRawBufferPointer) -> Int? {
+        let count = text.count
+        var k = 0
+        while k < spans.count {
+            let span = spans[k]
+            // SAFETY: `text` holds `count` bytes; each span lies in `bytes`.
+            if span.count == count && (count == 0 || bytesEqual(text.baseAddress!, bytes.baseAddress! + span.start, count: count)) {
+                return k
+            }
+            k &+= 1
+        }
+        return nil
+    }
+
+    /// The text of a scanned type that is a string without escapes (compared as it is in
+    /// the line), or nil: an escaped, non-string or absent type matches no literal as bytes.
+    @inline(__always)
+    static func plainText(_ type: ScannedValue, in line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard type.kind == .string, !type.hasEscapes else { return nil }
+        // SAFETY: the scanner's span lies in the line.
+        return UnsafeRawBufferPointer(rebasing: line[Int(type.start)..<Int(type.end)])
+    }
+}
+
 /// Every type literal of a run's gates, numbered, so that the scan (on the helper thread)
 /// finds an event's type once and the gates on the main thread each look its mask up by
 /// number instead of comparing the type's bytes with their literals.
@@ -178,8 +219,7 @@ final class EventTypes: @unchecked Sendable {
 
     let literals: [[UInt8]]
     private let typeField: FieldID
-    private let spans: UnsafeMutableBufferPointer<(start: Int, count: Int)>
-    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let table: TypeLiterals
 
     /// - Parameter gates: the gates whose literals to number (their union, sorted).
     init(typeField: FieldID, gates: [TypeGate]) {
@@ -189,29 +229,17 @@ final class EventTypes: @unchecked Sendable {
         // Past 254 literals the gates compare bytes as before.
         literals = sorted.count < Int(Self.unnumbered) ? sorted : []
         self.typeField = typeField
-        let joined = literals.flatMap { $0 }
-        bytes = .allocate(capacity: max(1, joined.count))
-        _ = bytes.initialize(from: joined)
-        spans = .allocate(capacity: max(1, literals.count))
-        var start = 0
-        for (k, literal) in literals.enumerated() {
-            spans[k] = (start, literal.count)
-            start += literal.count
-        }
+        table = TypeLiterals(literals)
     }
 
-    deinit {
-        bytes.deallocate()
-        spans.deallocate()
-    }
+    deinit { table.deallocate() }
 
     var count: Int { literals.count }
 
     /// The text of the literal numbered `number` (1 ... count), from this table.
     @inline(__always)
     func text(_ number: UInt8) -> UnsafeRawBufferPointer {
-        let span = spans[Int(number) &- 1]
-        return UnsafeRawBufferPointer(start: bytes.baseAddress! + span.start, count: span.count)
+        table.text(Int(number) &- 1)
     }
 
     /// The number of the type of a scanned event.
@@ -219,19 +247,7 @@ final class EventTypes: @unchecked Sendable {
     /// - Complexity: O(literals); no allocation.
     @inline(__always)
     func number(_ values: UnsafePointer<ScannedValue>, line: UnsafeRawBufferPointer) -> UInt8 {
-        let type = values[typeField]
-        guard type.kind == .string, !type.hasEscapes, literals.count > 0 else { return Self.unnumbered }
-        let count = Int(type.end &- type.start)
-        // SAFETY: the scanner's span lies in the line; each span in `bytes`.
-        let text = line.baseAddress! + Int(type.start)
-        var k = 0
-        while k < literals.count {
-            let span = spans[k]
-            if span.count == count && (count == 0 || bytesEqual(text, bytes.baseAddress! + span.start, count: count)) {
-                return UInt8(truncatingIfNeeded: k &+ 1)
-            }
-            k &+= 1
-        }
-        return 0
+        guard table.count > 0, let text = TypeLiterals.plainText(values[typeField], in: line) else { return Self.unnumbered }
+        return table.index(of: text).map { UInt8(truncatingIfNeeded: $0 &+ 1) } ?? 0
     }
 }

@@ -55,8 +55,8 @@ final class LineBatch: @unchecked Sendable {
     let hashes: UnsafeMutablePointer<UInt64>
     /// Each event's type as `EventTypes` numbers it.
     let types: UnsafeMutablePointer<UInt8>
-    /// Each event's customer key, when it has no escapes and at most `keyCopyLimit` bytes:
-    /// the runner reads it here, in a column it walks in order, rather than in the line.
+    /// Each event's customer key, when the scan copies it (`copiesKey`): the runner reads it
+    /// here, in a column it walks in order, rather than in the line.
     let keys: UnsafeMutableRawPointer
     static let keyCopyLimit = 16
     let values: UnsafeMutablePointer<ScannedValue>
@@ -148,8 +148,14 @@ final class LineBatch: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: arena + entry.start, count: entry.count)
     }
 
-    /// The copy of entry `i`'s customer key (valid when the key has no escapes and at most
-    /// `keyCopyLimit` bytes).
+    /// Whether the scan copies this customer key into `keys`: a key without escapes of at
+    /// most `keyCopyLimit` bytes.
+    @inline(__always)
+    static func copiesKey(_ customer: ScannedValue) -> Bool {
+        !customer.hasEscapes && Int(customer.end &- customer.start) <= keyCopyLimit
+    }
+
+    /// The copy of entry `i`'s customer key (valid when `copiesKey` holds for it).
     @inline(__always)
     func key(_ i: Int) -> UnsafeRawPointer {
         UnsafeRawPointer(keys + i &* Self.keyCopyLimit)

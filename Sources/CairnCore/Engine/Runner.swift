@@ -539,9 +539,8 @@ public final class Runner {
         }
         // The customer's key decoded (for the store) and as JSON string content (for records);
         // a short plain key from the crew's copy, so that the line is not read for it.
-        let count = Int(customer.end &- customer.start)
-        let span = keyCopy != nil && !customer.hasEscapes && count <= LineBatch.keyCopyLimit
-            ? UnsafeRawBufferPointer(start: keyCopy, count: count)
+        let span = keyCopy != nil && LineBatch.copiesKey(customer)
+            ? UnsafeRawBufferPointer(start: keyCopy, count: Int(customer.end &- customer.start))
             : UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
         var key = span
         var text = span

@@ -217,7 +217,7 @@ final class ScanCrew: @unchecked Sendable {
                     let customer = values[mapping.customerField]
                     let key = UnsafeRawBufferPointer(rebasing: line[Int(customer.start)..<Int(customer.end)])
                     batch.hashes[i] = customer.hasEscapes ? 0 : XXH64.hash(key, seed: 0)
-                    if !customer.hasEscapes && key.count <= LineBatch.keyCopyLimit {
+                    if LineBatch.copiesKey(customer) {
                         // SAFETY: the key's bytes fit the entry's 16 bytes.
                         UnsafeMutableRawPointer(mutating: batch.key(i)).copyMemory(from: key.baseAddress!, byteCount: key.count)
                     }

@@ -26,13 +26,13 @@ extension Program {
         storage.evaluate(activation, scratch: scratch)
     }
 
-    /// Whether `text` is the string literal of `node`, a `…EqualString` instruction whose
-    /// literal is in `bytes`.
+    /// Whether plain `text` (a numbered type, or a scanned string without escapes) is the
+    /// string literal of `node`, a `…EqualString` instruction whose literal is in `bytes`.
     @inline(__always)
     static func textEquals(_ text: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer,
                            _ node: ProgramInstruction) -> Bool {
         let count = Int(node.c)
-        // SAFETY: a numbered type's text has `text.count` bytes; the literal is in `bytes`.
+        // SAFETY: `text` holds `text.count` bytes; the literal is in `bytes`.
         return text.count == count && (count == 0 || bytesEqual(text.baseAddress!, bytes.baseAddress! + Int(node.b), count: count))
     }
 }
@@ -98,11 +98,9 @@ extension ProgramStorage {
             }
             let scanned = activation.fields[Int(node.a)]
             guard scanned.kind == .string && !scanned.hasEscapes else { return -1 }
-            let count = Int(scanned.end &- scanned.start)
-            // SAFETY: the scanner's span lies in the line; the literal in the program's bytes.
-            let equal = count == Int(node.c) && (count == 0 || bytesEqual(
-                activation.line.baseAddress! + Int(scanned.start), bytes.baseAddress! + Int(node.b), count: count))
-            return equal ? 1 : 0
+            // SAFETY: the scanner's span lies in the line.
+            let text = UnsafeRawBufferPointer(rebasing: activation.line[Int(scanned.start)..<Int(scanned.end)])
+            return Program.textEquals(text, UnsafeRawBufferPointer(bytes), node) ? 1 : 0
         case .equal, .notEqual:
             guard let profile = activation.profileValues else { return -1 }
             var field = nodes[Int(node.a)]

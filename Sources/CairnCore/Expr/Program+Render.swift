@@ -58,6 +58,16 @@ extension ProgramStorage {
 }
 
 extension Evaluator {
+    /// Appends the JSON text of `value` to `buffer`, rendered first into `scratch` (emptied
+    /// here; a caller that keeps it allocates only while it grows); false for an error,
+    /// with nothing appended.
+    func render(_ value: Value, into buffer: ByteBuffer, scratch: inout [UInt8]) -> Bool {
+        scratch.removeAll(keepingCapacity: true)
+        guard render(value, into: &scratch) else { return false }
+        buffer.append(scratch)
+        return true
+    }
+
     /// Appends the JSON text of `value`; false for an error.
     func render(_ value: Value, into out: inout [UInt8]) -> Bool {
         switch value {

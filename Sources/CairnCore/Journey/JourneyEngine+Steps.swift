@@ -93,9 +93,7 @@ extension JourneyEngine {
                         return true
                     }
                     var text: [UInt8] = []
-                    guard evaluator.render(value, into: &text) else { return false }
-                    work.bytes.append(text)
-                    return true
+                    return evaluator.render(value, into: work.bytes, scratch: &text)
                 }
             }
         }

@@ -220,9 +220,10 @@ final class RecordWriter {
                 string(field.name)
                 put(":")
                 let value = field.value.evaluate(bound, scratch: engine.scratch)
-                rendered.removeAll(keepingCapacity: true)
-                let ok = field.value.withEvaluator(bound, engine.scratch) { $0.render(value, into: &rendered) }
-                if ok { buffer.append(rendered) } else { put("null") }
+                let ok = field.value.withEvaluator(bound, engine.scratch) {
+                    $0.render(value, into: buffer, scratch: &rendered)
+                }
+                if !ok { put("null") }
             }
             put("}")
         }

@@ -127,16 +127,22 @@ struct RunnerTests {
         #expect(out.first?.contains(#""customer":"c-2""#) == true)
     }
 
-    @Test("--on-error fail stops at the first bad line after writing what came before")
-    func failFast() throws {
+    @Test(
+        "--on-error fail stops at the first bad line after writing what came before, with batches read ahead or not",
+        arguments: [(4096, 2), (1, 1), (1, 4)])
+    func failFast(_ lines: Int, _ ahead: Int) throws {
         let input = """
             {"event":"purchase","ts":"2024-03-01T11:32:00Z","user_id":"c-1","props":{"total":150}}
             not json
             {"event":"purchase","ts":"2024-03-01T11:33:00Z","user_id":"c-2","props":{"total":150}}
+            {"event":"purchase","ts":"2024-03-01T11:34:00Z","user_id":"c-3","props":{"total":150}}
+            {"event":"purchase","ts":"2024-03-01T11:35:00Z","user_id":"c-4","props":{"total":150}}
 
             """
         var options = RunOptions()
         options.onError = .fail
+        options.batchLines = lines
+        options.batchesAhead = ahead
         let result = try Self.run(Array(input.utf8), options: options)
         guard case .stoppedAtBadLine(let bad) = result.end else {
             Issue.record("expected a stop, got \(result.end)")
@@ -154,27 +160,29 @@ struct RunnerTests {
     }
 
     @Test(
-        "output is byte-identical whatever the batch size, with or without the scanning helper",
-        arguments: [(1, 1, true), (1, 1, false), (100, 3, true), (4096, 16, true), (4096, 17, false),
-                    (1 << 16, 4096, true), (1 << 20, 100_000, true)])
-    func batchingDoesNotMatter(_ bytes: Int, _ lines: Int, _ parallel: Bool) throws {
+        "output is byte-identical whatever the batch size and batches read ahead, with or without the scanning helper",
+        arguments: [(1, 1, true, 1), (1, 1, false, 3), (1, 1, true, 4), (100, 3, true, 2), (100, 3, true, 7),
+                    (4096, 16, true, 2), (4096, 17, false, 2), (1 << 16, 4096, true, 3), (1 << 20, 100_000, true, 2)])
+    func batchingDoesNotMatter(_ bytes: Int, _ lines: Int, _ parallel: Bool, _ ahead: Int) throws {
         var options = RunOptions()
         options.chunkSize = 4096
         options.batchBytes = bytes
         options.batchLines = lines
+        options.batchesAhead = ahead
         options.parallelScan = parallel
         try expectSameAsReference(options)
     }
 
     @Test(
-        "with lateness, output and late events are the same whatever the batch size, read size or scanning helper",
-        arguments: [(1, 1, true, 1), (1, 1, false, 7), (100, 3, true, 4096), (4096, 17, false, 64),
-                    (1 << 20, 100_000, true, 1 << 20)])
-    func batchingDoesNotMatterWithLateness(_ bytes: Int, _ lines: Int, _ parallel: Bool, _ read: Int) throws {
+        "with lateness, output and late events are the same whatever the batch size, batches ahead, read size or scanning helper",
+        arguments: [(1, 1, true, 1, 1), (1, 1, false, 7, 2), (100, 3, true, 4096, 5), (4096, 17, false, 64, 2),
+                    (1 << 20, 100_000, true, 1 << 20, 2)])
+    func batchingDoesNotMatterWithLateness(_ bytes: Int, _ lines: Int, _ parallel: Bool, _ read: Int, _ ahead: Int) throws {
         var options = RunOptions()
         options.chunkSize = read
         options.batchBytes = bytes
         options.batchLines = lines
+        options.batchesAhead = ahead
         options.parallelScan = parallel
         try expectSameAsReference(options, lateness: true)
     }

@@ -18,9 +18,13 @@ public struct RunOptions: Sendable {
     /// Nesting depth limit of event JSON.
     public var maxDepth: Int = 128
     /// Bytes of line text framed per batch (beyond room for one longest line).
-    public var batchBytes: Int = 1 << 20
+    public var batchBytes: Int = 1 << 19
     /// Most lines per batch.
     public var batchLines: Int = 4096
+    /// Batches the helper frames and scans ahead of the one being processed, when the input
+    /// is a file (from a pipe, one: lines are processed as they arrive). Output is the same
+    /// for any number.
+    public var batchesAhead: Int = 2
     /// Whether a second thread helps scan; output is the same either way.
     public var parallelScan: Bool = true
     /// Nanoseconds between progress reports; nil: none.

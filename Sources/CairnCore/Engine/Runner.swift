@@ -28,8 +28,9 @@ public final class Runner {
     /// The event types the crew numbers (see `EventTypes`).
     private let types: EventTypes
     private let mapping: EventMapping
-    /// Two batches: one is scanned while the other is processed.
-    private let batches: (LineBatch, LineBatch)
+    /// The batches, used in turn: one is processed while the crew frames and scans the
+    /// others (`ScanCrew.depth` of them, reading ahead in a file).
+    private let batches: [LineBatch]
     /// Decoded customer (for escaped keys), then its re-escaped form; and the formatted time.
     private let scratch: UnsafeMutableRawBufferPointer
     private let timeText: UnsafeMutableRawBufferPointer
@@ -90,7 +91,8 @@ public final class Runner {
             LineBatch(arenaBytes: options.batchBytes, maxLineLength: options.maxLineLength,
                       lineCapacity: options.batchLines, fieldCount: pipeline.fields.count)
         }
-        self.batches = (batch(), batch())
+        let depth = max(1, options.batchesAhead)
+        self.batches = (0...depth).map { _ in batch() }
         self.records = RecordWriter(output: output, emit: options.emit, explain: options.explain)
         self.journeys = JourneyEngine(pipeline: pipeline, store: state?.store, profile: state?.profile,
                                       records: records, scratch: evalScratch, formerNames: state?.formerNames ?? [])
@@ -101,7 +103,7 @@ public final class Runner {
         state?.profile?.number(by: types)
         journeys.number(by: types)
         self.crew = ScanCrew(scanner: scanner, mapping: mapping, types: types, maxLineLength: options.maxLineLength,
-                             helper: options.parallelScan)
+                             helper: options.parallelScan, depth: depth)
         self.scratch = .allocate(byteCount: max(64, options.maxLineLength) * 7, alignment: 16)
         self.timeText = .allocate(byteCount: 64, alignment: 16)
     }
@@ -174,23 +176,33 @@ public final class Runner {
                                  line: done ? framer.linesSeen : position.line, done: done)
             }
             // A regular file (also under zstd) never makes a read wait on a producer, so the
-            // crew frames the next batch while this one is processed. From a pipe, the lines
+            // crew frames the next batches while this one is processed. From a pipe, the lines
             // that have arrived are processed first: output never waits for input that may be
-            // slow.
+            // slow. Whatever way this input ends, no job still reads from it (defers run last
+            // first: the crew is drained before the source closes).
+            defer { crew.drain() }
             let readAhead = source.totalBytes != nil
-            var (current, spare) = batches
+            var next = 0
+            /// The batch after the one last handed to the crew, in turn.
+            func nextBatch() -> LineBatch {
+                defer { next = next == batches.count - 1 ? 0 : next + 1 }
+                return batches[next]
+            }
             if readAhead {
-                crew.start(current, framing: framer)
+                for _ in 0..<crew.depth { crew.start(nextBatch(), framing: framer) }
             } else {
-                current.fill(from: framer)
-                crew.start(current)
+                let first = nextBatch()
+                first.fill(from: framer)
+                crew.start(first)
             }
             batches: while true {
-                crew.finish()
+                let current = crew.finish()!
+                // While the input goes on, another batch is framed ahead; one framed after
+                // the end is empty and ends too.
                 let readingAhead = readAhead && current.goesOn
-                if readingAhead { crew.start(spare, framing: framer) }
+                if readingAhead { crew.start(nextBatch(), framing: framer) }
                 if let end = process(current, source: source) {
-                    crew.finish()
+                    crew.drain()
                     switch end {
                     case .stoppedAtBadLine, .stoppedAtLateEvent:
                         if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
@@ -203,6 +215,7 @@ public final class Runner {
                 case .end:
                     break batches
                 case .failed(let error):
+                    crew.drain()
                     if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
                     return finish(.inputFailed(error))
                 case .more where !readingAhead:
@@ -214,15 +227,14 @@ public final class Runner {
                         return finish(Self.ended(by: error))
                     }
                     if options.wallClock && !framer.hasBufferedLine, let end = idle(source) { return finish(end) }
+                    let spare = nextBatch()
                     spare.fill(from: framer)
                     crew.start(spare)
                 case .more:
                     break
                 }
-                swap(&current, &spare)
                 if keepsCheckpoints, checkpointDue() {
                     if let failure = checkpoint([entry(done: false)]) {
-                        crew.finish()
                         return failure
                     }
                 }
@@ -234,6 +246,7 @@ public final class Runner {
                     }
                 }
             }
+            crew.drain()
             stats.bytes = inputBase + framer.bytesRead
             inputBase = stats.bytes
             if options.progressInterval != nil { report(source, index, at: Self.monotonicNanos()) }

@@ -5,31 +5,34 @@ import Musl
 #endif
 import Synchronization
 
-/// Frames, scans and maps the lines of a `LineBatch` on two threads: a helper thread and the
+/// Frames, scans and maps the lines of `LineBatch`es on two threads: a helper thread and the
 /// caller.
 ///
 /// Scanning (JSON validation and field extraction) is most of the work per event and each
 /// line is independent, so it is the part worth spreading over the second core; mapping (the
 /// event time parsed, the customer hashed, the type numbered) goes with it. Framing an input
-/// that is a file never waits on a producer, so the helper frames the next batch too while
+/// that is a file never waits on a producer, so the helper frames the batches ahead too while
 /// the caller runs the journeys over the current one. Everything that depends on order
 /// (state, journeys, output) stays on the caller's thread.
 ///
-/// Protocol, for one batch at a time:
+/// Protocol: up to `depth` jobs are in flight, finished in the order they were started.
 ///
-///     start(batch)            caller: publish the job; the helper wakes and claims blocks
+///     start(batch)            caller: publish a job; the helper wakes and claims its blocks
 ///     start(batch, framing:)  the same, but the helper first frames the batch from the framer
-///     ...                     caller: free to do other work (process the previous batch)
-///     finish()                caller: wait for the framing, claim the blocks left, then wait
-///                             until every block is done
+///     ...                     caller: free to do other work (process an earlier batch)
+///     finish()                caller: for the oldest job, wait for the framing, claim the
+///                             blocks left, then wait until every block is done
 ///
-/// Lines are claimed in blocks of `blockSize` through one atomic word holding
-/// `generation << 32 | next block`, so a helper still looping on an old job can never claim
-/// a block of a new one, and whichever thread is free takes the next block: the load
-/// balances itself. The number of blocks is published by a releasing store of `framed` once
-/// the batch is framed; a block's results by a releasing increment of `done`, which `finish`
-/// reads with acquiring loads before the caller touches them. The framer belongs to the
-/// helper from `start(_:framing:)` until `finish()` returns.
+/// The helper takes the jobs in order; with several ahead it keeps working while the caller
+/// processes, so a batch that is slow to scan and one that is slow to process even out.
+/// Jobs live in `depth` slots (job n in slot n % depth). A slot's lines are claimed in blocks
+/// of `blockSize` through one atomic word holding `generation << 32 | next block`, so a helper
+/// still looping on an old job can never claim a block of the slot's next one, and whichever
+/// thread is free takes the next block: the load balances itself. The number of blocks is
+/// published by a releasing store of the slot's `framed` once the batch is framed; a block's
+/// results by a releasing increment of `done`, which `finish` reads with acquiring loads
+/// before the caller touches them. A framer belongs to the helper from `start(_:framing:)`
+/// until the caller has finished that job and every job started before it.
 ///
 /// With `helper: false` (or on one core) there is no thread: `start` frames and `finish`
 /// scans everything.
@@ -52,34 +55,53 @@ final class ScanCrew: @unchecked Sendable {
         func deallocate() { scratch.deallocate() }
     }
 
+    /// The hand-over words of one job slot.
+    final class Slot: Sendable {
+        let claim = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        /// The job's number of blocks once it is framed; -1 until then.
+        let framed = Atomic<Int>(0)
+    }
+
+    /// Most jobs in flight.
+    let depth: Int
     private let scanner: JSONScanner
     private let mapping: EventMapping
     private let types: EventTypes
     private let maxLineLength: Int
-    private let claim = Atomic<Int>(0)
-    private let done = Atomic<Int>(0)
-    /// The pending job's number of blocks once it is framed; -1 until then.
-    private let framed = Atomic<Int>(0)
+    private let slots: [Slot]
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
-    // Guarded by `mutex`.
-    private var job: LineBatch?
-    private var jobFramer: LineFramer?
-    private var jobGeneration = 0
+    // Guarded by `mutex`: per slot, the job's number, batch and framer; how many jobs were
+    // started.
+    private var jobNumber: [Int]
+    private var jobBatch: [LineBatch?]
+    private var jobFramer: [LineFramer?]
+    private var published = 0
     private var stopping = false
 
     // Caller's thread only.
     private var thread: pthread_t?
-    private var generation = 0
-    private var pending: LineBatch?
+    /// Jobs started and finished; those in between are in flight, in `pending`'s order.
+    private var started = 0
+    private var finished = 0
+    private var pending: [LineBatch?]
     private var lane: Lane
 
-    init(scanner: JSONScanner, mapping: EventMapping, types: EventTypes, maxLineLength: Int, helper: Bool) {
+    /// - Parameter depth: most jobs in flight (at least 1).
+    init(scanner: JSONScanner, mapping: EventMapping, types: EventTypes, maxLineLength: Int, helper: Bool,
+         depth: Int = 1) {
         self.scanner = scanner
         self.mapping = mapping
         self.types = types
         self.maxLineLength = maxLineLength
+        self.depth = max(1, depth)
+        slots = (0..<self.depth).map { _ in Slot() }
+        jobNumber = Array(repeating: -1, count: self.depth)
+        jobBatch = Array(repeating: nil, count: self.depth)
+        jobFramer = Array(repeating: nil, count: self.depth)
+        pending = Array(repeating: nil, count: self.depth)
         lane = Lane(maxLineLength: maxLineLength)
         mutex = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
@@ -110,89 +132,118 @@ final class ScanCrew: @unchecked Sendable {
         lane.deallocate()
     }
 
-    /// Stops and joins the helper after any pending job is finished. Idempotent; the owner
-    /// must call it, as the helper thread keeps the crew alive until then.
+    /// Stops and joins the helper after the jobs in flight are finished. Idempotent; the
+    /// owner must call it, as the helper thread keeps the crew alive until then.
     func stop() {
-        finish()
+        drain()
         guard let handle = thread else { return }
         pthread_mutex_lock(mutex)
         stopping = true
-        job = nil
-        jobFramer = nil
+        for s in 0..<depth {
+            jobBatch[s] = nil
+            jobFramer[s] = nil
+        }
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
         pthread_join(handle, nil)
         thread = nil
     }
 
+    /// Jobs started and not yet finished.
+    var inFlight: Int { started - finished }
+
     /// Hands `batch` to the crew; with `framer`, the batch is first emptied and framed from
-    /// it (see `LineBatch.fill(from:)`). Neither may be touched until `finish()` returns.
+    /// it (see `LineBatch.fill(from:)`). Neither may be touched until `finish()` has returned
+    /// it. Framing jobs frame in the order they were started.
     ///
     /// Frame here only from inputs whose reads do not wait on a producer: the caller cannot
     /// flush its output while the helper waits for input.
     ///
-    /// - Precondition: no job is pending (call `finish()` first).
+    /// - Precondition: fewer than `depth` jobs in flight.
     func start(_ batch: LineBatch, framing framer: LineFramer? = nil) {
-        precondition(pending == nil, "ScanCrew.start with a job pending")
-        generation = (generation + 1) & 0x7FFF_FFFF
-        pending = batch
-        done.store(0, ordering: .relaxed)
-        claim.store(generation << 32, ordering: .releasing)
+        precondition(inFlight < depth, "ScanCrew.start with \(depth) jobs in flight")
+        let number = started
+        let s = number % depth
+        let slot = slots[s]
+        started += 1
+        pending[s] = batch
+        slot.done.store(0, ordering: .relaxed)
+        slot.claim.store(Self.generation(number) << 32, ordering: .releasing)
         guard thread != nil else {
             framer.map { batch.fill(from: $0) }
-            framed.store(Self.blocks(batch), ordering: .relaxed)
+            slot.framed.store(Self.blocks(batch), ordering: .relaxed)
             return
         }
         if framer == nil {
             let blocks = Self.blocks(batch)
-            framed.store(blocks, ordering: .releasing)
+            slot.framed.store(blocks, ordering: .releasing)
             // One block is not worth waking the helper for.
             guard blocks > 1 else { return }
         } else {
-            framed.store(-1, ordering: .releasing)
+            slot.framed.store(-1, ordering: .releasing)
         }
         pthread_mutex_lock(mutex)
-        job = batch
-        jobFramer = framer
-        jobGeneration = generation
+        jobNumber[s] = number
+        jobBatch[s] = batch
+        jobFramer[s] = framer
+        published = number + 1
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
     }
 
-    /// Scans what the helper has not claimed and waits for the rest; afterwards the pending
-    /// batch, its results and the framer are the caller's again. No-op without a job.
-    func finish() {
-        guard let batch = pending else { return }
-        pending = nil
-        let generation = self.generation
+    /// For the oldest job in flight: scans what the helper has not claimed and waits for the
+    /// rest; afterwards its batch and results are the caller's again, and so is its framer
+    /// once no later job frames from it. Returns the batch, or nil without a job.
+    @discardableResult
+    func finish() -> LineBatch? {
+        guard inFlight > 0 else { return nil }
+        let number = finished
+        let s = number % depth
+        let slot = slots[s]
+        let batch = pending[s]!
+        pending[s] = nil
+        finished += 1
+        let generation = Self.generation(number)
         var spins = 0
-        var blocks = framed.load(ordering: .acquiring)
+        var blocks = slot.framed.load(ordering: .acquiring)
         while blocks < 0 {
             spins += 1
             if spins > 64 { sched_yield() }
-            blocks = framed.load(ordering: .acquiring)
+            blocks = slot.framed.load(ordering: .acquiring)
         }
-        while let block = claimBlock(generation: generation, blocks: blocks) {
+        while let block = Self.claimBlock(slot, generation: generation, blocks: blocks) {
             scan(batch, block: block, lane: &lane)
-            done.wrappingAdd(1, ordering: .releasing)
+            slot.done.wrappingAdd(1, ordering: .releasing)
         }
         spins = 0
-        while done.load(ordering: .acquiring) < blocks {
+        while slot.done.load(ordering: .acquiring) < blocks {
             spins += 1
             if spins > 64 { sched_yield() }
         }
+        return batch
+    }
+
+    /// Finishes every job in flight.
+    func drain() {
+        while finish() != nil {}
+    }
+
+    /// Job `number`'s tag in its slot's claim word: never 0, so a slot's first claim word
+    /// (0) matches no job.
+    private static func generation(_ number: Int) -> Int {
+        (number & 0x7FFF_FFFF) + 1
     }
 
     private static func blocks(_ batch: LineBatch) -> Int {
         (batch.count + blockSize - 1) / blockSize
     }
 
-    private func claimBlock(generation: Int, blocks: Int) -> Int? {
-        var current = claim.load(ordering: .relaxed)
+    private static func claimBlock(_ slot: Slot, generation: Int, blocks: Int) -> Int? {
+        var current = slot.claim.load(ordering: .relaxed)
         while true {
             let block = current & 0xFFFF_FFFF
             guard current >> 32 == generation, block < blocks else { return nil }
-            let (exchanged, original) = claim.compareExchange(
+            let (exchanged, original) = slot.claim.compareExchange(
                 expected: current, desired: current + 1, ordering: .relaxed)
             if exchanged { return block }
             current = original
@@ -228,34 +279,44 @@ final class ScanCrew: @unchecked Sendable {
         }
     }
 
+    /// Takes the jobs in the order they were started. A job whose slot already holds a later
+    /// one was finished by the caller alone (only a job without framing can be), so it is
+    /// passed over; a framing job is always framed here, and in order.
     private func helperLoop() {
-        var seen = 0
+        var next = 0
         var lane = Lane(maxLineLength: maxLineLength)
         defer { lane.deallocate() }
         while true {
             pthread_mutex_lock(mutex)
-            while jobGeneration == seen && !stopping {
+            while published == next && !stopping {
                 pthread_cond_wait(wake, mutex)
             }
             if stopping {
                 pthread_mutex_unlock(mutex)
                 return
             }
-            seen = jobGeneration
-            let batch = job!
-            let framer = jobFramer
+            let number = next
+            let s = number % depth
+            next += 1
+            guard jobNumber[s] == number, let batch = jobBatch[s] else {
+                pthread_mutex_unlock(mutex)
+                continue
+            }
+            let framer = jobFramer[s]
             pthread_mutex_unlock(mutex)
+            let slot = slots[s]
             var blocks: Int
             if let framer {
                 batch.fill(from: framer)
                 blocks = Self.blocks(batch)
-                framed.store(blocks, ordering: .releasing)
+                slot.framed.store(blocks, ordering: .releasing)
             } else {
-                blocks = framed.load(ordering: .acquiring)
+                blocks = slot.framed.load(ordering: .acquiring)
             }
-            while let block = claimBlock(generation: seen, blocks: blocks) {
+            let generation = Self.generation(number)
+            while let block = Self.claimBlock(slot, generation: generation, blocks: blocks) {
                 scan(batch, block: block, lane: &lane)
-                done.wrappingAdd(1, ordering: .releasing)
+                slot.done.wrappingAdd(1, ordering: .releasing)
             }
         }
     }

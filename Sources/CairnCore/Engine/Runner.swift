@@ -378,7 +378,7 @@ public final class Runner {
         while i < batch.count {
             // The customers of the events ahead are known (the crew hashed them): their index
             // entries, then their slots, then their journey state reach the cache before
-            // their turn.
+            // their turn; so do those of the timers due next.
             store?._withUnsafeGuaranteedRef { store in
                 if i &+ Self.indexAhead < batch.count { store.prefetchIndex(hash: batch.hashes[i &+ Self.indexAhead]) }
                 if i &+ Self.slotAhead < batch.count { store.prefetchSlot(hash: batch.hashes[i &+ Self.slotAhead]) }
@@ -386,6 +386,7 @@ public final class Runner {
                     store.prefetchBlock(hash: batch.hashes[i &+ Self.blockAhead], handleOffset: ProfileLayout.journeysOffset)
                 }
             }
+            journeys.prefetchTimers()
             let entry = batch.entries[i]
             stats.lines += 1
             stats.bytes = inputBase + entry.offset + Int64(entry.count)

@@ -294,6 +294,33 @@ final class JourneyEngine {
         filter.number(by: types)
     }
 
+    /// The slot `prefetchTimers` last asked the cache for, and whether the journey state of
+    /// the earliest timers is still to be asked for.
+    private var prefetchedTimer = -1
+    private var timerStateDue = false
+
+    /// Asks the cache for the customers of the earliest timers. Wake-ups come in time order,
+    /// so their slots in no order a prefetcher could follow: the slots of the earliest timer
+    /// and of the two next are asked for when it changes, their journey state on the next
+    /// call, when the slots have likely arrived. Call once per event; a hint, it changes
+    /// nothing.
+    @inline(__always)
+    func prefetchTimers() {
+        guard let store, let first = timers.slot(at: 0) else { return }
+        if first != prefetchedTimer {
+            prefetchedTimer = first
+            timerStateDue = true
+            store.prefetchSlot(at: first)
+            if let second = timers.slot(at: 1) { store.prefetchSlot(at: second) }
+            if let third = timers.slot(at: 2) { store.prefetchSlot(at: third) }
+        } else if timerStateDue {
+            timerStateDue = false
+            store.prefetchBlock(at: first, handleOffset: ProfileLayout.journeysOffset)
+            if let second = timers.slot(at: 1) { store.prefetchBlock(at: second, handleOffset: ProfileLayout.journeysOffset) }
+            if let third = timers.slot(at: 2) { store.prefetchBlock(at: third, handleOffset: ProfileLayout.journeysOffset) }
+        }
+    }
+
     /// Fires the timers due at or before `time`, in (time, slot) order.
     func fire(upTo time: Int64) throws(EventFailure) {
         guard let store else { return }

@@ -35,6 +35,13 @@ final class TimerQueue {
     /// The earliest time (Int64.max when empty).
     var nextTime: Int64 { count == 0 ? .max : times[0] }
 
+    /// The slot of the entry at heap position `i` (0 is the earliest; 1 and 2 hold the next
+    /// earliest), or nil past the end.
+    @inline(__always)
+    func slot(at i: Int) -> Int? {
+        i < count ? Int(slots[i]) : nil
+    }
+
     /// Whether the entry at `i` comes before (`time`, `slot`).
     @inline(__always)
     private func precedes(_ i: Int, _ time: Int64, _ slot: UInt32) -> Bool {

@@ -241,6 +241,13 @@ extension ProfileEngine {
             }
             sweepCursor += 1
         }
+        // The next call's slots: in order, but too far apart for the hardware to guess, and
+        // each would be a miss the loop waits on.
+        var ahead = 0
+        while ahead < count {
+            store.prefetchSlotHead(at: sweepCursor &+ ahead)
+            ahead &+= 1
+        }
     }
 
     /// A count's value as of the customer's latest event: unwindowed, its total; windowed, the

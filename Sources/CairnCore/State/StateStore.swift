@@ -294,6 +294,16 @@ public final class StateStore {
         cairn_prefetch_write(base + (stride &- 1))
     }
 
+    /// Asks the cache for the head of slot `index` (its key length and the first bytes of its
+    /// payload), below `slotHigh`, else nothing. A hint: it changes nothing and never faults.
+    @inline(__always)
+    public func prefetchSlotHead(at index: Int) {
+        guard index < slotHigh else { return }
+        let base = slotBase(index)
+        cairn_prefetch(base)
+        cairn_prefetch(base + (Self.slotHeader &+ 15))
+    }
+
     /// Asks the cache for the arena block named by the handle at `handleOffset` in the payload
     /// of slot `index` (as `prefetchBlock(hash:handleOffset:)`); reads the slot.
     @inline(__always)

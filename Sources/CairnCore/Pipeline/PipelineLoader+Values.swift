@@ -230,7 +230,47 @@ extension PipelineLoader {
                   hint: "integers are 64-bit and decimals must be finite; quote the value to make it a string")
             return nil
         }
+        // What YAML reads as a number but JSON and CEL write otherwise is an error, as in a
+        // test file (rather than the string it would silently become).
+        if Self.isYAMLNumber(text) {
+            error(at: at, "\(what) is \(text), a number in YAML but not in JSON", length: width(text),
+                  hint: "write it as JSON writes numbers (e.g. 0.5, 10, -3, 1e3), or quote it to make it a string")
+            return nil
+        }
         return Located(.string(text), at)
+    }
+
+    /// Whether a plain scalar is a number under the YAML 1.2 core schema: `+1`, `.5`, `1.`,
+    /// `007`, `0x1F`, `0o17`, `.inf`, `.nan` (and the JSON forms). `5.1.0` and `1_000` are
+    /// strings there.
+    static func isYAMLNumber(_ text: String) -> Bool {
+        var s = Substring(text)
+        func take(_ set: String) -> Int {
+            let n = s.prefix { set.contains($0) }.count
+            s = s.dropFirst(n)
+            return n
+        }
+        let digits = "0123456789"
+        if text.hasPrefix("0x") { s = s.dropFirst(2); return take(digits + "abcdefABCDEF") > 0 && s.isEmpty }
+        if text.hasPrefix("0o") { s = s.dropFirst(2); return take("01234567") > 0 && s.isEmpty }
+        if s.first == "-" || s.first == "+" { s = s.dropFirst() }
+        if [".inf", ".Inf", ".INF"].contains(String(s)) { return true }
+        if [".nan", ".NaN", ".NAN"].contains(text) { return true }
+        let whole = take(digits)
+        var fraction = 0
+        if s.first == "." {
+            s = s.dropFirst()
+            fraction = take(digits)
+        } else if whole == 0 {
+            return false
+        }
+        guard whole + fraction > 0 else { return false }
+        if s.first == "e" || s.first == "E" {
+            s = s.dropFirst()
+            if s.first == "-" || s.first == "+" { s = s.dropFirst() }
+            guard take(digits) > 0 else { return false }
+        }
+        return s.isEmpty
     }
 
     // MARK: - Durations

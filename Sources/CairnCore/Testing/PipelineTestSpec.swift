@@ -192,39 +192,6 @@ extension PipelineLoader {
                             until: until, emit: emit, expect: expect, isBlock: isBlock)
     }
 
-    /// Whether a plain scalar is a number under the YAML 1.2 core schema: `+1`, `.5`, `1.`,
-    /// `007`, `0x1F`, `0o17`, `.inf`, `.nan` (and the JSON forms). `5.1.0` and `1_000` are
-    /// strings there.
-    static func isYAMLNumber(_ text: String) -> Bool {
-        var s = Substring(text)
-        func take(_ set: String) -> Int {
-            let n = s.prefix { set.contains($0) }.count
-            s = s.dropFirst(n)
-            return n
-        }
-        let digits = "0123456789"
-        if text.hasPrefix("0x") { s = s.dropFirst(2); return take(digits + "abcdefABCDEF") > 0 && s.isEmpty }
-        if text.hasPrefix("0o") { s = s.dropFirst(2); return take("01234567") > 0 && s.isEmpty }
-        if s.first == "-" || s.first == "+" { s = s.dropFirst() }
-        if [".inf", ".Inf", ".INF"].contains(String(s)) { return true }
-        if [".nan", ".NaN", ".NAN"].contains(text) { return true }
-        let whole = take(digits)
-        var fraction = 0
-        if s.first == "." {
-            s = s.dropFirst()
-            fraction = take(digits)
-        } else if whole == 0 {
-            return false
-        }
-        guard whole + fraction > 0 else { return false }
-        if s.first == "e" || s.first == "E" {
-            s = s.dropFirst()
-            if s.first == "-" || s.first == "+" { s = s.dropFirst() }
-            guard take(digits) > 0 else { return false }
-        }
-        return s.isEmpty
-    }
-
     /// Whether a collection is written in flow style (`{ ... }`, `[ ... ]`): its first
     /// character in the file is the bracket. (Composed nodes do not keep their style.)
     func isFlow(_ node: Node) -> Bool {

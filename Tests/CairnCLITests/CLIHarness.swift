@@ -36,15 +36,24 @@ enum CLI {
     static let generator: URL = binary.deletingLastPathComponent().appendingPathComponent("cairn-gen")
 
     /// Runs `cairn ARGS` (or `executable ARGS`) in `directory` with `stdin` as standard
-    /// input; waits for it to end.
+    /// input; waits for it to end. With `stdoutPath`, standard output goes to that file
+    /// (e.g. /dev/full) and `stdout` stays empty.
     static func run(_ args: [String], in directory: URL? = nil, stdin: Data? = nil,
-                    executable: URL = binary) throws -> Result {
+                    executable: URL = binary, stdoutPath: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = args
         process.currentDirectoryURL = directory ?? repoRoot
         let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
-        process.standardOutput = outPipe
+        if let stdoutPath {
+            guard let file = FileHandle(forWritingAtPath: stdoutPath) else {
+                throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: stdoutPath])
+            }
+            process.standardOutput = file
+            try? outPipe.fileHandleForWriting.close()
+        } else {
+            process.standardOutput = outPipe
+        }
         process.standardError = errPipe
         process.standardInput = inPipe
         try process.run()

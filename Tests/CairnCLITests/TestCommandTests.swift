@@ -134,6 +134,17 @@ struct TestCommandTests {
         #expect(report?["failed"] as? Int == 3)
     }
 
+    @Test("a report that cannot be written exits 74 and says why; so do a run's records", arguments: ["test", "run"])
+    func unwritableOutput(_ command: String) throws {
+        // /dev/full fails every write (ENOSPC), even for root, whom file modes do not stop.
+        let args = command == "test"
+            ? ["test", "pipelines/cart-recovery.test.yaml"]
+            : ["run", "pipelines/cart-recovery.yaml", "samples/journeys.ndjson", "--emit", "all"]
+        let run = try CLI.run(args, stdoutPath: "/dev/full")
+        #expect(run.status == 74, "\(run.err)")
+        #expect(run.err.contains("no space left on device"), "\(run.err)")
+    }
+
     @Test("every scenario pipeline in pipelines/ has tests, and they pass")
     func scenarios() throws {
         let run = try CLI.run(["test", "pipelines"])

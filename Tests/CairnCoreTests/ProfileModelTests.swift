@@ -198,14 +198,7 @@ struct ProfileModelTests {
     @Test("every aggregate equals the naive model after every event of seeded random streams",
           arguments: [UInt64(1)...50, 51...100, 101...150, 151...200])
     func randomStreams(seeds: ClosedRange<UInt64>) {
-        var failures: [String] = []
-        for seed in seeds {
-            let harness = ProfileHarness(pipeline, ttl: seed % 4 == 0 ? nil : ttl)
-            let events = stream(seed: seed, count: 100, customers: 1 + Int(seed % 4))
-            if let failure = check(events, harness, seed: seed) { failures.append(failure) }
-            if failures.count >= 3 { break }
-        }
-        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        expectModel(pipeline, seeds: seeds, events: 100, customers: 4) { $0 % 4 == 0 ? nil : ttl }
     }
 
     @Test("rings whose widths are multiples of the narrowest, whose clocks move without a pass over them, also equal the model")
@@ -214,23 +207,24 @@ struct ProfileModelTests {
         // pipelines' 7, 10 and 25 s.
         #expect(ProfileHarness(multiplesPipeline, ttl: nil).engine.grain == 0)
         #expect(ProfileHarness(pipeline, ttl: nil).engine.grain == -1)
-        var failures: [String] = []
-        for seed in UInt64(801)...880 {
-            let harness = ProfileHarness(multiplesPipeline, ttl: seed % 2 == 0 ? nil : 30 * second)
-            let events = stream(seed: seed, count: 100, customers: 1 + Int(seed % 3))
-            if let failure = check(events, harness, seed: seed) { failures.append(failure) }
-            if failures.count >= 3 { break }
-        }
-        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        expectModel(multiplesPipeline, seeds: 801...880, events: 100, customers: 3) { $0 % 2 == 0 ? nil : 30 * second }
     }
 
     @Test("uints, bytes, timestamps and durations mixed in small windows also equal the model")
     func smallWindows() {
+        expectModel(smallPipeline, seeds: 501...560, events: 80, customers: 3) { $0 % 2 == 0 ? nil : 20 * second }
+    }
+
+    /// For each seed, a stream of `events` over 1 + seed % `customers` customers through a
+    /// harness with the seed's ttl: every aggregate equals the model after every event
+    /// (stops at the third failing seed).
+    private func expectModel(_ fields: [ModelField], seeds: ClosedRange<UInt64>, events: Int, customers: UInt64,
+                             ttl: (UInt64) -> Int64?) {
         var failures: [String] = []
-        for seed in UInt64(501)...560 {
-            let harness = ProfileHarness(smallPipeline, ttl: seed % 2 == 0 ? nil : 20 * second)
-            let events = stream(seed: seed, count: 80, customers: 1 + Int(seed % 3))
-            if let failure = check(events, harness, seed: seed) { failures.append(failure) }
+        for seed in seeds {
+            let harness = ProfileHarness(fields, ttl: ttl(seed))
+            let generated = stream(seed: seed, count: events, customers: 1 + Int(seed % customers))
+            if let failure = check(generated, harness, seed: seed) { failures.append(failure) }
             if failures.count >= 3 { break }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")

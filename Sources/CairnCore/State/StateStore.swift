@@ -260,12 +260,7 @@ public final class StateStore {
     @inline(__always)
     public func prefetchSlot(hash: UInt64) {
         guard let base = firstCandidate(hash) else { return }
-        var offset = 0
-        while offset < stride {
-            cairn_prefetch_write(base + offset)
-            offset &+= 64
-        }
-        cairn_prefetch_write(base + (stride &- 1))
+        prefetchLines(ofSlotAt: base)
     }
 
     /// Stage three (see `prefetchIndex`): asks the cache for the arena block named by the
@@ -275,9 +270,7 @@ public final class StateStore {
     @inline(__always)
     public func prefetchBlock(hash: UInt64, handleOffset: Int) {
         guard let base = firstCandidate(hash) else { return }
-        let handle = base.load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
-        guard handle != 0, handle < UInt64(arena.size) else { return }
-        cairn_prefetch(arena.base + Int(handle))
+        prefetchBlock(named: base, handleOffset: handleOffset)
     }
 
     /// Asks the cache for the lines of slot `index` (below `slotHigh`, else nothing): for a
@@ -285,13 +278,27 @@ public final class StateStore {
     @inline(__always)
     public func prefetchSlot(at index: Int) {
         guard index < slotHigh else { return }
-        let base = slotBase(index)
+        prefetchLines(ofSlotAt: slotBase(index))
+    }
+
+    /// Every cache line of the slot at `base`, to be written.
+    @inline(__always)
+    private func prefetchLines(ofSlotAt base: UnsafeMutableRawPointer) {
         var offset = 0
         while offset < stride {
             cairn_prefetch_write(base + offset)
             offset &+= 64
         }
         cairn_prefetch_write(base + (stride &- 1))
+    }
+
+    /// The arena block named by the handle at `handleOffset` in the payload of the slot at
+    /// `base`, when the handle is in the arena.
+    @inline(__always)
+    private func prefetchBlock(named base: UnsafeMutableRawPointer, handleOffset: Int) {
+        let handle = base.load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
+        guard handle != 0, handle < UInt64(arena.size) else { return }
+        cairn_prefetch(arena.base + Int(handle))
     }
 
     /// Asks the cache for the head of slot `index` (its key length and the first bytes of its
@@ -309,9 +316,7 @@ public final class StateStore {
     @inline(__always)
     public func prefetchBlock(at index: Int, handleOffset: Int) {
         guard index < slotHigh else { return }
-        let handle = slotBase(index).load(fromByteOffset: Self.slotHeader &+ handleOffset, as: UInt64.self)
-        guard handle != 0, handle < UInt64(arena.size) else { return }
-        cairn_prefetch(arena.base + Int(handle))
+        prefetchBlock(named: slotBase(index), handleOffset: handleOffset)
     }
 
     /// The first slot the lookup of `hash` would compare keys with: the first entry with the

@@ -47,6 +47,41 @@ struct JSONTestSuiteTests {
         }
     }
 
+    @Test("scanning with one reused scratch gives the outcome and values of the scan with stack scratch, document after document")
+    func reusedScratchAgrees() throws {
+        var paths = FieldPaths()
+        for path in [[], ["a"], ["a", "b"], ["0"], [""], ["a", "b", "c"]] { paths.intern(path) }
+        let scanner = JSONScanner(paths: paths, limits: JSONLimits(maxDepth: 100))
+        let scratch = JSONScanner.Scratch(scanner)
+        defer { scratch.deallocate() }
+        // The suite's documents, and objects on the interned paths (open frames, 70 levels of
+        // nesting bits), valid and cut short, between them.
+        let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        let own = [#"{"a":{"b":{"c":[1,{"a":2}]},"x":3},"0":"z"}"#, #"{"a":{"b":{"c":"#, "{\"a\":\(deep)}",
+                   #"{"a":1,"a":{"b":{}}}"#, "{\"\":[\(deep),{\"a\":{\"b\":\(deep)}}]}", #"{"a":{"b":{"c":{"d":[]}}}}"#]
+        var documents: [(String, Data)] = own.map { ($0, Data($0.utf8)) }
+        for name in try Self.files(prefix: "y_") + Self.files(prefix: "n_") + Self.files(prefix: "i_") {
+            documents.append((name, try Data(contentsOf: Self.testDirectory.appendingPathComponent(name))))
+            documents.append(documents[documents.count % own.count])
+        }
+        documents += documents.reversed()
+        #expect(documents.count == 2 * (6 + 2 * 318))
+        var stack = [ScannedValue](repeating: .absent, count: paths.count)
+        var reused = [ScannedValue](repeating: .absent, count: paths.count)
+        for (name, data) in documents {
+            let (a, b) = data.withUnsafeBytes { bytes in
+                (stack.withUnsafeMutableBufferPointer { scanner.scan(bytes, into: $0.baseAddress!) },
+                 reused.withUnsafeMutableBufferPointer { scanner.scan(bytes, into: $0.baseAddress!, scratch: scratch) })
+            }
+            #expect(Self.describe(a) == Self.describe(b), "\(name)")
+            if case .invalid(let x) = a, case .invalid(let y) = b {
+                #expect(x.offset == y.offset, "\(name)")
+            } else {
+                #expect(stack == reused, "\(name)")
+            }
+        }
+    }
+
     @Test("the test suite directory is present with 95 y_, 188 n_ and 35 i_ files")
     func directoryIsPresent() throws {
         var isDirectory: ObjCBool = false

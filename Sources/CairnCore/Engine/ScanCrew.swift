@@ -46,13 +46,18 @@ final class ScanCrew: @unchecked Sendable {
     /// date of the last time it parsed.
     struct Lane {
         let scratch: UnsafeMutableRawBufferPointer
+        let scan: JSONScanner.Scratch
         var days = EventTime.DayCache()
 
-        init(maxLineLength: Int) {
+        init(maxLineLength: Int, scanner: JSONScanner) {
             scratch = .allocate(byteCount: max(64, maxLineLength), alignment: 16)
+            scan = JSONScanner.Scratch(scanner)
         }
 
-        func deallocate() { scratch.deallocate() }
+        func deallocate() {
+            scratch.deallocate()
+            scan.deallocate()
+        }
     }
 
     /// The hand-over words of one job slot.
@@ -102,7 +107,7 @@ final class ScanCrew: @unchecked Sendable {
         jobBatch = Array(repeating: nil, count: self.depth)
         jobFramer = Array(repeating: nil, count: self.depth)
         pending = Array(repeating: nil, count: self.depth)
-        lane = Lane(maxLineLength: maxLineLength)
+        lane = Lane(maxLineLength: maxLineLength, scanner: scanner)
         mutex = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -260,7 +265,7 @@ final class ScanCrew: @unchecked Sendable {
             if batch.entries[i].start >= 0 {
                 let line = batch.line(i)
                 let values = batch.values(i)
-                let outcome = scanner.scan(line, into: values)
+                let outcome = scanner.scan(line, into: values, scratch: lane.scan)
                 let mapped = mapping.map(line, outcome: outcome, values: UnsafePointer(values),
                                          scratch: lane.scratch, days: &lane.days)
                 batch.mapped[i] = mapped
@@ -284,7 +289,7 @@ final class ScanCrew: @unchecked Sendable {
     /// passed over; a framing job is always framed here, and in order.
     private func helperLoop() {
         var next = 0
-        var lane = Lane(maxLineLength: maxLineLength)
+        var lane = Lane(maxLineLength: maxLineLength, scanner: scanner)
         defer { lane.deallocate() }
         while true {
             pthread_mutex_lock(mutex)

@@ -63,6 +63,47 @@ public struct JSONScanner: Sendable {
     public func scan(
         _ line: UnsafeRawBufferPointer, into values: UnsafeMutablePointer<ScannedValue>
     ) -> ScanOutcome {
+        // Scratch, on the stack for ordinary limits: a bit per nesting level (object or
+        // array) and one frame per open container that lies on an interned path.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Scratch.words(self)) { bits in
+            withUnsafeTemporaryAllocation(of: Frame.self, capacity: Scratch.frames(self)) { frames in
+                scan(line, into: values, scratch: Scratch(bits: bits.baseAddress!, frames: frames.baseAddress!))
+            }
+        }
+    }
+
+    /// Room for `scan(_:into:scratch:)`: what `scan(_:into:)` takes on the stack for each
+    /// line, allocated once by a thread that scans many (one lane of `ScanCrew`).
+    struct Scratch {
+        let bits: UnsafeMutablePointer<UInt64>
+        let frames: UnsafeMutablePointer<Frame>
+
+        static func words(_ scanner: JSONScanner) -> Int { scanner.limits.maxDepth / 64 + 1 }
+        static func frames(_ scanner: JSONScanner) -> Int { scanner.trie.height + 2 }
+
+        init(bits: UnsafeMutablePointer<UInt64>, frames: UnsafeMutablePointer<Frame>) {
+            self.bits = bits
+            self.frames = frames
+        }
+
+        /// Allocated for `scanner`; `deallocate()` frees it.
+        init(_ scanner: JSONScanner) {
+            self.init(bits: .allocate(capacity: Self.words(scanner)), frames: .allocate(capacity: Self.frames(scanner)))
+        }
+
+        func deallocate() {
+            bits.deallocate()
+            frames.deallocate()
+        }
+    }
+
+    /// `scan(_:into:)` with its scratch given: made for this scanner and used by one thread
+    /// at a time. On the hot path, no per-line set-up of stack scratch (about 100
+    /// instructions a line, and the closures around the state machine cost it registers).
+    @inline(__always)
+    func scan(
+        _ line: UnsafeRawBufferPointer, into values: UnsafeMutablePointer<ScannedValue>, scratch: Scratch
+    ) -> ScanOutcome {
         let fieldCount = paths.count
         var i = 0
         while i < fieldCount {
@@ -75,21 +116,11 @@ public struct JSONScanner: Sendable {
         guard line.count <= Int(Int32.max) else {
             return .invalid(ScanError(code: .lineTooLong, offset: 0))
         }
-        let trie = self.trie
-        let maxDepth = limits.maxDepth
         // SAFETY: the line is plain bytes; UInt8 is layout compatible with any byte memory
         // and the scanner only reads it.
-        let base = raw.assumingMemoryBound(to: UInt8.self)
-        let count = line.count
-        // Scratch, on the stack for ordinary limits: a bit per nesting level (object or
-        // array) and one frame per open container that lies on an interned path.
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maxDepth / 64 + 1) { bits in
-            withUnsafeTemporaryAllocation(of: Frame.self, capacity: trie.height + 2) { frames in
-                Self.run(
-                    base: base, count: count, trie: trie, maxDepth: maxDepth,
-                    bits: bits.baseAddress!, frames: frames.baseAddress!, values: values)
-            }
-        }
+        return Self.run(
+            base: raw.assumingMemoryBound(to: UInt8.self), count: line.count, trie: trie, maxDepth: limits.maxDepth,
+            bits: scratch.bits, frames: scratch.frames, values: values)
     }
 
     /// An open object or array that lies on an interned path.

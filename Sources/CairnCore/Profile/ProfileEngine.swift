@@ -109,8 +109,8 @@ public final class ProfileEngine {
         self.valuePrograms = layout.fields.indices.map { programs?[$0].value }
         self.clocks = .allocate(capacity: max(1, count))
         self.clocks.initialize(repeating: BucketClock())
-        // The rings `advance` clears: windowed fields but `last`.
-        let rings = layout.fields.indices.filter { layout.fields[$0].shape.windowed && layout.fields[$0].shape.kind != .last }
+        // The rings `advance` clears.
+        let rings = layout.fields.indices.filter { layout.fields[$0].shape.clearsBuckets }
         let narrowest = rings.min { layout.fields[$0].shape.bucketNanos < layout.fields[$1].shape.bucketNanos }
         if let narrowest, rings.allSatisfy({
             layout.fields[$0].shape.bucketNanos % layout.fields[narrowest].shape.bucketNanos == 0
@@ -260,7 +260,7 @@ public final class ProfileEngine {
             let f = fields[i].layout
             let field = i
             i += 1
-            guard f.windowed, f.kind != .last else { continue }
+            guard f.clearsBuckets else { continue }
             let kOld = bucket(field, old)
             let kNew = bucket(field, new)
             guard kNew > kOld else { continue }

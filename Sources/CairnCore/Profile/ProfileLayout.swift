@@ -54,6 +54,9 @@ public struct ProfileLayout: Sendable {
         public var counted: Bool
 
         var windowed: Bool { buckets > 0 }
+        /// Whether moving a customer's clock clears buckets of this field: a windowed field
+        /// but `last` (which keeps one value and its time).
+        var clearsBuckets: Bool { windowed && kind != .last }
     }
 
     /// Offset of the customer's latest event time.

@@ -202,7 +202,6 @@ public final class Runner {
                 let readingAhead = readAhead && current.goesOn
                 if readingAhead { crew.start(nextBatch(), framing: framer) }
                 if let end = process(current, source: source) {
-                    crew.drain()
                     switch end {
                     case .stoppedAtBadLine, .stoppedAtLateEvent:
                         if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
@@ -215,7 +214,6 @@ public final class Runner {
                 case .end:
                     break batches
                 case .failed(let error):
-                    crew.drain()
                     if let failure = checkpoint([entry(done: false)]) { return finish(failure) }
                     return finish(.inputFailed(error))
                 case .more where !readingAhead:

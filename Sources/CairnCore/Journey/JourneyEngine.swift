@@ -307,17 +307,18 @@ final class JourneyEngine {
     @inline(__always)
     func prefetchTimers() {
         guard let store, let first = timers.slot(at: 0) else { return }
-        if first != prefetchedTimer {
-            prefetchedTimer = first
-            timerStateDue = true
-            store.prefetchSlot(at: first)
-            if let second = timers.slot(at: 1) { store.prefetchSlot(at: second) }
-            if let third = timers.slot(at: 2) { store.prefetchSlot(at: third) }
-        } else if timerStateDue {
-            timerStateDue = false
-            store.prefetchBlock(at: first, handleOffset: ProfileLayout.journeysOffset)
-            if let second = timers.slot(at: 1) { store.prefetchBlock(at: second, handleOffset: ProfileLayout.journeysOffset) }
-            if let third = timers.slot(at: 2) { store.prefetchBlock(at: third, handleOffset: ProfileLayout.journeysOffset) }
+        let slots = first != prefetchedTimer
+        guard slots || timerStateDue else { return }
+        prefetchedTimer = first
+        timerStateDue = slots
+        var position = 0
+        while position < 3, let slot = timers.slot(at: position) {
+            if slots {
+                store.prefetchSlot(at: slot)
+            } else {
+                store.prefetchBlock(at: slot, handleOffset: ProfileLayout.journeysOffset)
+            }
+            position &+= 1
         }
     }
 
